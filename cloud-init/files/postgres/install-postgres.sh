@@ -1,0 +1,15 @@
+#!/bin/sh
+# Installs the PostgreSQL major version the estate asks for from the PostgreSQL project's own
+# repository (PGDG), so every node runs the same major version whatever its distribution ships.
+set -eu
+
+. /etc/dr-estate/estate.env
+
+export DEBIAN_FRONTEND=noninteractive
+apt-get install -y postgresql-common gnupg
+# The repository helper ships with postgresql-common; -y accepts its prompt.
+/usr/share/postgresql-common/pgdg/apt.postgresql.org.sh -y
+# Stop the packaging from creating and starting a default cluster: the failover tool owns the data directory.
+mkdir -p /etc/postgresql-common/createcluster.d
+echo "create_main_cluster = false" > /etc/postgresql-common/createcluster.d/10-dr-estate.conf
+apt-get install -y "postgresql-${PG_MAJOR}" "postgresql-${PG_MAJOR}-auto-failover"

@@ -1,0 +1,4 @@
+export * from "./node-config";
+export * from "./cloud-config";
+export * from "./files";
+export * from "./render";

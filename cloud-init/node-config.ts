@@ -1,0 +1,61 @@
+// What the renderer needs to know about one node. Values may be cdktf tokens (plain strings at
+// render time that Terraform fills in at apply time); the renderer only places them, never parses them.
+import type { FirewallRule } from "../estate/firewall-rules";
+
+export type NodeRole = "primary" | "standby" | "witness";
+
+/** Reserved public IPv4 of each node: what the nodes connect to each other at. */
+export interface PeerAddresses {
+  readonly primary: string;
+  readonly standby: string;
+  readonly witness: string;
+}
+
+export interface NodeSecrets {
+  /** Password of the `replicator` role used by streaming replication. */
+  readonly replicationPassword: string;
+  /** Password of the pg_auto_failover monitor's `autoctl_node` role. */
+  readonly failoverMonitorPassword: string;
+  /** Password NATS clients of the estate authenticate with. */
+  readonly natsPassword: string;
+  /** PEM files, base64-encoded so multi-line values survive YAML at apply time. */
+  readonly caCertificateBase64: string;
+  readonly nodeCertificateBase64: string;
+  readonly nodePrivateKeyBase64: string;
+}
+
+export interface PostgresSettings {
+  readonly majorVersion: number;
+  readonly database: string;
+  readonly synchronousReplication: boolean;
+}
+
+export interface BackupRetention {
+  readonly hourlyRetentionHours: number;
+  readonly dailyRetentionDays: number;
+  readonly weeklyRetentionWeeks: number;
+}
+
+export interface NodeConfig {
+  readonly role: NodeRole;
+  readonly estateName: string;
+  /** Fully qualified host name, such as standby.example.com. */
+  readonly fqdn: string;
+  readonly peers: PeerAddresses;
+  readonly adminCidrs: readonly string[];
+  readonly sshPublicKeys: readonly string[];
+  readonly postgres: PostgresSettings;
+  readonly backups: BackupRetention;
+  readonly alertWebhookUrl: string;
+  /**
+   * Block device that holds PostgreSQL's data, attached by the cloud provider.
+   * Default: none, data stays on the root disk (the bare-metal primary's RAID).
+   */
+  readonly dataDevice?: string;
+  readonly secrets: NodeSecrets;
+  /**
+   * Inbound rules the node's own firewall enforces. Default: none, for cloud nodes that sit behind
+   * their provider's firewall; the bare-metal primary gets the same rules its peers get in the cloud.
+   */
+  readonly hostFirewallRules?: readonly FirewallRule[];
+}

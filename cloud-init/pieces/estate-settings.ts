@@ -1,0 +1,48 @@
+import type { CloudConfigPart } from "../cloud-config";
+import type { NodeConfig } from "../node-config";
+
+export const settingsDirectory = "/etc/dr-estate";
+
+/**
+ * The node's settings as shell-sourceable files: every script on the node reads these instead of
+ * having values baked in, so the scripts are the same files that are tested locally.
+ */
+export function estateSettings(node: NodeConfig): CloudConfigPart {
+  const settings: Record<string, string | number> = {
+    ESTATE_NAME: node.estateName,
+    NODE_ROLE: node.role,
+    NODE_FQDN: node.fqdn,
+    PRIMARY_IPV4: node.peers.primary,
+    STANDBY_IPV4: node.peers.standby,
+    WITNESS_IPV4: node.peers.witness,
+    ADMIN_CIDRS: node.adminCidrs.join(" "),
+    PG_MAJOR: node.postgres.majorVersion,
+    PG_DATABASE: node.postgres.database,
+    PG_SYNCHRONOUS_REPLICATION: String(node.postgres.synchronousReplication),
+    BACKUP_HOURLY_RETENTION_HOURS: node.backups.hourlyRetentionHours,
+    BACKUP_DAILY_RETENTION_DAYS: node.backups.dailyRetentionDays,
+    BACKUP_WEEKLY_RETENTION_WEEKS: node.backups.weeklyRetentionWeeks,
+    ALERT_WEBHOOK_URL: node.alertWebhookUrl,
+  };
+  const secrets = {
+    REPLICATION_PASSWORD: node.secrets.replicationPassword,
+    FAILOVER_MONITOR_PASSWORD: node.secrets.failoverMonitorPassword,
+    NATS_PASSWORD: node.secrets.natsPassword,
+  };
+  return {
+    writeFiles: [
+      { path: `${settingsDirectory}/estate.env`, content: toEnvFile(settings), permissions: "0644" },
+      { path: `${settingsDirectory}/secrets.env`, content: toEnvFile(secrets), permissions: "0600" },
+      { path: `${settingsDirectory}/tls/ca.crt`, content: node.secrets.caCertificateBase64, encoding: "b64", permissions: "0644" },
+      { path: `${settingsDirectory}/tls/node.crt`, content: node.secrets.nodeCertificateBase64, encoding: "b64", permissions: "0644" },
+      { path: `${settingsDirectory}/tls/node.key`, content: node.secrets.nodePrivateKeyBase64, encoding: "b64", permissions: "0600" },
+    ],
+  };
+}
+
+/** KEY='value' lines; values are validated upstream and never contain a single quote. */
+function toEnvFile(values: Record<string, string | number>): string {
+  return Object.entries(values)
+    .map(([key, value]) => `${key}='${value}'`)
+    .join("\n") + "\n";
+}

@@ -1,0 +1,32 @@
+import type { FirewallRule } from "../estate/firewall-rules";
+
+/** What the estate needs of a server on any cloud provider, whichever variant builds it. */
+export interface CloudNode {
+  /** Reserved public IPv4 that survives a rebuild of the server. */
+  readonly publicIpv4: string;
+  /**
+   * Addresses the node's outgoing connections come from, for peers' allow-lists. The reserved
+   * address first; on DigitalOcean outgoing traffic leaves from the droplet's own address too.
+   */
+  readonly outboundIpv4s: string[];
+  /** Block device of the data volume, when the node has one. */
+  readonly dataDevice?: string;
+  /** Creates the server and its attachments; call once, after every node's address exists. */
+  launchServer(userData: string): void;
+  /** Puts the server behind the provider's firewall; call once, after every node is launched. */
+  applyFirewall(inboundRules: readonly FirewallRule[]): void;
+}
+
+export interface CloudNodeProps {
+  /** Server name at the provider, such as mhc-dr-standby. */
+  readonly name: string;
+  readonly location: string;
+  readonly size: string;
+  /** Size of a separate data volume for PostgreSQL. Default: no data volume. */
+  readonly dataVolumeSizeGb?: number;
+  /** Ids of the SSH keys already registered with the provider. */
+  readonly sshKeyIds: string[];
+}
+
+/** Ubuntu LTS image used for every cloud server (the renderer targets Ubuntu 22.04 and 24.04). */
+export const serverImage = { hetzner: "ubuntu-24.04", digitalocean: "ubuntu-24-04-x64" } as const;

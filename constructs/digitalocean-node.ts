@@ -1,0 +1,102 @@
+import { Droplet } from "@cdktf/provider-digitalocean/lib/droplet";
+import { Firewall } from "@cdktf/provider-digitalocean/lib/firewall";
+import { ReservedIp } from "@cdktf/provider-digitalocean/lib/reserved-ip";
+import { ReservedIpAssignment } from "@cdktf/provider-digitalocean/lib/reserved-ip-assignment";
+import { SshKey } from "@cdktf/provider-digitalocean/lib/ssh-key";
+import { Volume } from "@cdktf/provider-digitalocean/lib/volume";
+import { Token } from "cdktf";
+import { Construct } from "constructs";
+import { FirewallRule, worldIpv4, worldIpv6 } from "../estate/firewall-rules";
+import { CloudNode, CloudNodeProps, serverImage } from "./cloud-node";
+
+const everywhere = [worldIpv4, worldIpv6];
+
+/** A node on DigitalOcean: droplet, reserved IP, optional data volume and a cloud firewall. */
+export class DigitalOceanNode extends Construct implements CloudNode {
+  readonly publicIpv4: string;
+  readonly dataDevice?: string;
+  private readonly reservedIp: ReservedIp;
+  private readonly volume?: Volume;
+  private launched?: Droplet;
+
+  constructor(
+    scope: Construct,
+    id: string,
+    private readonly props: CloudNodeProps,
+  ) {
+    super(scope, id);
+    this.reservedIp = new ReservedIp(this, "reserved-ip", {
+      region: props.location,
+      lifecycle: { preventDestroy: true },
+    });
+    this.publicIpv4 = this.reservedIp.ipAddress;
+    if (props.dataVolumeSizeGb !== undefined) {
+      const volumeName = `${props.name}-pgdata`;
+      this.volume = new Volume(this, "data-volume", {
+        name: volumeName,
+        region: props.location,
+        size: props.dataVolumeSizeGb,
+        initialFilesystemType: "ext4",
+        initialFilesystemLabel: "pgdata",
+        description: "PostgreSQL data; survives server rebuilds",
+        lifecycle: { preventDestroy: true },
+      });
+      this.dataDevice = `/dev/disk/by-id/scsi-0DO_Volume_${volumeName}`;
+    }
+  }
+
+  get outboundIpv4s(): string[] {
+    return [this.publicIpv4, this.droplet.ipv4Address];
+  }
+
+  launchServer(userData: string): void {
+    // Attached at creation (volume_ids) so the data volume is there when cloud-init first runs.
+    this.launched = new Droplet(this, "server", {
+      name: this.props.name,
+      region: this.props.location,
+      size: this.props.size,
+      image: serverImage.digitalocean,
+      sshKeys: this.props.sshKeyIds,
+      userData,
+      volumeIds: this.volume ? [this.volume.id] : undefined,
+      ipv6: true,
+      monitoring: true,
+      gracefulShutdown: true,
+    });
+    new ReservedIpAssignment(this, "reserved-ip-assignment", {
+      ipAddress: this.reservedIp.ipAddress,
+      dropletId: Token.asNumber(this.droplet.id),
+    });
+  }
+
+  applyFirewall(inboundRules: readonly FirewallRule[]): void {
+    new Firewall(this, "firewall", {
+      name: `${this.props.name}-firewall`,
+      dropletIds: [Token.asNumber(this.droplet.id)],
+      inboundRule: inboundRules.map((rule) => ({
+        protocol: rule.protocol,
+        portRange: String(rule.port),
+        sourceAddresses: [...rule.sources],
+      })),
+      // A DigitalOcean firewall without outbound rules drops all outgoing traffic.
+      // A DigitalOcean firewall without outbound rules drops all outgoing traffic.
+      outboundRule: [
+        { protocol: "tcp", portRange: "1-65535", destinationAddresses: everywhere },
+        { protocol: "udp", portRange: "1-65535", destinationAddresses: everywhere },
+        { protocol: "icmp", destinationAddresses: everywhere },
+      ],
+    });
+  }
+
+  private get droplet(): Droplet {
+    if (!this.launched) {
+      throw new Error(`${this.node.path}: launchServer() must be called first`);
+    }
+    return this.launched;
+  }
+}
+
+/** Registers the operators' keys once per DigitalOcean account (DigitalOcean refuses the same key twice). */
+export function registerDigitalOceanSshKeys(scope: Construct, estateName: string, publicKeys: readonly string[]): string[] {
+  return publicKeys.map((publicKey, index) => new SshKey(scope, `digitalocean-ssh-key-${index}`, { name: `${estateName}-${index}`, publicKey }).id);
+}

@@ -1,0 +1,98 @@
+import { Token } from "cdktf";
+import { Construct } from "constructs";
+import { Firewall } from "../.gen/providers/hcloud/firewall";
+import { PrimaryIp } from "../.gen/providers/hcloud/primary-ip";
+import { Server } from "../.gen/providers/hcloud/server";
+import { SshKey } from "../.gen/providers/hcloud/ssh-key";
+import { Volume } from "../.gen/providers/hcloud/volume";
+import { VolumeAttachment } from "../.gen/providers/hcloud/volume-attachment";
+import { FirewallRule } from "../estate/firewall-rules";
+import { CloudNode, CloudNodeProps, serverImage } from "./cloud-node";
+
+/** A node on Hetzner Cloud: server, primary IP kept across rebuilds, optional data volume, cloud firewall. */
+export class HetznerNode extends Construct implements CloudNode {
+  readonly publicIpv4: string;
+  readonly dataDevice?: string;
+  private readonly primaryIp: PrimaryIp;
+  private readonly volume?: Volume;
+  private launched?: Server;
+
+  constructor(
+    scope: Construct,
+    id: string,
+    private readonly props: CloudNodeProps,
+  ) {
+    super(scope, id);
+    this.primaryIp = new PrimaryIp(this, "primary-ip", {
+      name: `${props.name}-ipv4`,
+      type: "ipv4",
+      assigneeType: "server",
+      location: props.location,
+      // Kept when the server is replaced, so DNS, pools and peers' allow-lists stay right.
+      autoDelete: false,
+      lifecycle: { preventDestroy: true },
+    });
+    this.publicIpv4 = this.primaryIp.ipAddress;
+    if (props.dataVolumeSizeGb !== undefined) {
+      this.volume = new Volume(this, "data-volume", {
+        name: `${props.name}-pgdata`,
+        location: props.location,
+        size: props.dataVolumeSizeGb,
+        format: "ext4",
+        lifecycle: { preventDestroy: true },
+      });
+      this.dataDevice = `/dev/disk/by-id/scsi-0HC_Volume_${this.volume.id}`;
+    }
+  }
+
+  /** Hetzner sends from the primary IP, so peers need only that address. */
+  get outboundIpv4s(): string[] {
+    return [this.publicIpv4];
+  }
+
+  launchServer(userData: string): void {
+    this.launched = new Server(this, "server", {
+      name: this.props.name,
+      serverType: this.props.size,
+      image: serverImage.hetzner,
+      location: this.props.location,
+      sshKeys: this.props.sshKeyIds,
+      userData,
+      publicNet: [{ ipv4Enabled: true, ipv4: Token.asNumber(this.primaryIp.id), ipv6Enabled: true }],
+      shutdownBeforeDeletion: true,
+    });
+    if (this.volume) {
+      new VolumeAttachment(this, "data-volume-attachment", {
+        serverId: Token.asNumber(this.launched.id),
+        volumeId: Token.asNumber(this.volume.id),
+        automount: false,
+      });
+    }
+  }
+
+  applyFirewall(inboundRules: readonly FirewallRule[]): void {
+    new Firewall(this, "firewall", {
+      name: `${this.props.name}-firewall`,
+      rule: inboundRules.map((rule) => ({
+        direction: "in",
+        description: rule.description,
+        protocol: rule.protocol,
+        port: String(rule.port),
+        sourceIps: [...rule.sources],
+      })),
+      applyTo: [{ server: Token.asNumber(this.server.id) }],
+    });
+  }
+
+  private get server(): Server {
+    if (!this.launched) {
+      throw new Error(`${this.node.path}: launchServer() must be called first`);
+    }
+    return this.launched;
+  }
+}
+
+/** Registers the operators' keys once per Hetzner project (Hetzner refuses the same key twice). */
+export function registerHetznerSshKeys(scope: Construct, estateName: string, publicKeys: readonly string[]): string[] {
+  return publicKeys.map((publicKey, index) => new SshKey(scope, `hetzner-ssh-key-${index}`, { name: `${estateName}-${index}`, publicKey }).id);
+}

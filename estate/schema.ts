@@ -1,0 +1,151 @@
+import * as net from "node:net";
+import { z } from "zod";
+import { CloudProvider, cloudProviders, locationsByProvider, sizePatternByProvider } from "./provider-catalog";
+
+/** Names of the per-node DNS records; service hostnames may not take them. */
+export const nodeNames = ["primary", "standby", "witness"] as const;
+export type NodeName = (typeof nodeNames)[number];
+
+const dnsLabel = z
+  .string()
+  .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, "must be a lowercase DNS label (a-z, 0-9, '-', at most 63 characters)");
+
+const domainName = z
+  .string()
+  .regex(/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, "must be a lowercase domain name such as example.com");
+
+const cloudflareId = z.string().regex(/^[0-9a-f]{32}$/, "must be a 32-character lowercase hex Cloudflare id");
+
+const nonPublicIpv4 = new net.BlockList();
+for (const [network, prefix] of [
+  ["0.0.0.0", 8], ["10.0.0.0", 8], ["100.64.0.0", 10], ["127.0.0.0", 8], ["169.254.0.0", 16],
+  ["172.16.0.0", 12], ["192.168.0.0", 16], ["224.0.0.0", 4], ["240.0.0.0", 4],
+] as const) {
+  nonPublicIpv4.addSubnet(network, prefix, "ipv4");
+}
+
+const publicIpv4 = z
+  .ipv4({ message: "must be an IPv4 address such as 203.0.113.10" })
+  .refine((ip) => !nonPublicIpv4.check(ip, "ipv4"), "must be a public IPv4 address (not private, loopback, link-local or multicast)");
+
+const publicIpv6 = z
+  .ipv6({ message: "must be an IPv6 address such as 2001:db8::10" })
+  .refine((ip) => !/^(::1?$|fe80:|fc|fd|ff)/i.test(ip), "must be a global IPv6 address (not loopback, link-local, unique-local or multicast)");
+
+const minimumAdminPrefix = { ipv4: 8, ipv6: 16 } as const;
+const adminCidr = z.union([z.cidrv4(), z.cidrv6()], { message: "must be a CIDR such as 198.51.100.0/24 or 2001:db8::/48" })
+  .superRefine((cidr, ctx) => {
+    const prefix = Number(cidr.split("/")[1]);
+    const family = cidr.includes(":") ? "ipv6" : "ipv4";
+    if (prefix === 0) {
+      ctx.addIssue({ code: "custom", message: "must not open SSH to the whole internet (/0); list your admin networks" });
+    } else if (prefix < minimumAdminPrefix[family]) {
+      ctx.addIssue({ code: "custom", message: `is too broad for SSH: use a prefix of /${minimumAdminPrefix[family]} or longer` });
+    }
+  });
+
+const sshPublicKey = z
+  .string()
+  .trim()
+  .regex(
+    /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com) [A-Za-z0-9+/]+={0,3}( \S.*)?$/,
+    "must be an OpenSSH public key line (ssh-ed25519, ssh-rsa or ecdsa-sha2-*, then the base64 key)",
+  );
+
+const placement = {
+  provider: z.enum(cloudProviders, { message: `must be one of: ${cloudProviders.join(", ")}` }),
+  location: z.string(),
+  size: z.string(),
+};
+
+/** Checks a cloud server's location and size against its provider's catalogue. */
+function checkPlacement(server: { provider: CloudProvider; location: string; size: string }, ctx: z.RefinementCtx) {
+  const locations = locationsByProvider[server.provider];
+  if (!locations.includes(server.location)) {
+    ctx.addIssue({ code: "custom", path: ["location"], message: `unknown ${server.provider} location; allowed: ${locations.join(", ")}` });
+  }
+  const size = sizePatternByProvider[server.provider];
+  if (!size.pattern.test(server.size)) {
+    ctx.addIssue({ code: "custom", path: ["size"], message: `is not a ${server.provider} server size (for example ${size.example})` });
+  }
+}
+
+/** Service hostnames must be unique and must not take a node record's name. */
+function checkHostnamesDistinct(hostnames: string[], ctx: z.RefinementCtx) {
+  hostnames.forEach((hostname, index) => {
+    if (hostnames.indexOf(hostname) !== index) {
+      ctx.addIssue({ code: "custom", path: [index], message: `"${hostname}" is listed twice` });
+    }
+    if ((nodeNames as readonly string[]).includes(hostname)) {
+      ctx.addIssue({ code: "custom", path: [index], message: `"${hostname}" is reserved for a node record (${nodeNames.join(", ")})` });
+    }
+  });
+}
+
+export const estateSchema = z
+  .object({
+    name: z.string().regex(/^[a-z][a-z0-9-]{1,30}[a-z0-9]$/, "must be 3-32 characters of a-z, 0-9 and '-', starting with a letter"),
+    domain: domainName,
+    cloudflare: z.object({ zoneId: cloudflareId, accountId: cloudflareId }).strict(),
+    dns: z
+      .object({
+        ttl: z.number().int().min(30, "must be at least 30 seconds").max(60, "must be at most 60 seconds so failover reaches clients within a minute").default(60),
+        healthCheckIntervalSeconds: z.number().int().min(10).max(3600).default(60),
+      })
+      .strict()
+      .default({ ttl: 60, healthCheckIntervalSeconds: 60 }),
+    primary: z
+      .object({
+        ipv4: publicIpv4,
+        ipv6: publicIpv6.optional(),
+        location: z.string().min(1).default("bare-metal"),
+      })
+      .strict(),
+    hostnames: z
+      .array(dnsLabel)
+      .min(1, "must list at least one service hostname (api, stream, cdn...)")
+      .superRefine(checkHostnamesDistinct),
+    standby: z
+      .object({ ...placement, volumeSizeGb: z.number().int().min(10).max(10240).default(100) })
+      .strict()
+      .superRefine(checkPlacement),
+    witness: z.object(placement).strict().superRefine(checkPlacement),
+    ssh: z
+      .object({
+        publicKeys: z.array(sshPublicKey).min(1, "must list at least one SSH public key: password login is disabled on every node"),
+        adminCidrs: z.array(adminCidr).min(1, "must list at least one admin network allowed to reach SSH"),
+      })
+      .strict(),
+    postgres: z
+      .object({
+        majorVersion: z.number().int().min(14, "must be a supported PostgreSQL major version (14-17)").max(17, "must be a supported PostgreSQL major version (14-17)").default(16),
+        database: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, "must be a lowercase PostgreSQL identifier").default("app"),
+        synchronousReplication: z.boolean().default(false),
+      })
+      .strict()
+      .default({ majorVersion: 16, database: "app", synchronousReplication: false }),
+    backups: z
+      .object({
+        hourlyRetentionHours: z.number().int().min(1).max(24 * 14).default(48),
+        dailyRetentionDays: z.number().int().min(1).max(366).default(30),
+        weeklyRetentionWeeks: z.number().int().min(1).max(520).default(12),
+      })
+      .strict()
+      .default({ hourlyRetentionHours: 48, dailyRetentionDays: 30, weeklyRetentionWeeks: 12 }),
+    alerts: z
+      .object({
+        webhookUrl: z.url({ protocol: /^https$/, message: "must be an https:// URL" }),
+      })
+      .strict(),
+  })
+  .strict()
+  .superRefine((estate, ctx) => {
+    if (estate.standby.provider === estate.witness.provider && estate.standby.location === estate.witness.location) {
+      ctx.addIssue({ code: "custom", path: ["witness", "location"], message: "must differ from the standby's location: the witness is the third failure domain" });
+    }
+  });
+
+
+/** The estate description after validation, with every default filled in. */
+export type Estate = z.output<typeof estateSchema>;
+export type EstateInput = z.input<typeof estateSchema>;

@@ -1,0 +1,16 @@
+import * as path from "node:path";
+import { EstateValidationError, loadEstateFile } from "./estate";
+import { synthesizeEstate } from "./stacks/synthesize-estate";
+
+// The estate description to synthesize: ESTATE_FILE, or the example estate that ships with the repo.
+const estateFile = process.env.ESTATE_FILE ?? path.join(__dirname, "estate.example.yaml");
+
+try {
+  synthesizeEstate(loadEstateFile(estateFile));
+} catch (error) {
+  if (error instanceof EstateValidationError) {
+    console.error(error.message);
+    process.exit(1);
+  }
+  throw error;
+}

@@ -1,0 +1,3 @@
+export * from "./failover-ttl";
+export * from "./no-world-open-ports";
+export * from "./prevent-destroy";

@@ -1,0 +1,128 @@
+import { CloudflareProvider } from "@cdktf/provider-cloudflare/lib/provider";
+import { LocalProvider } from "@cdktf/provider-local/lib/provider";
+import { RandomProvider } from "@cdktf/provider-random/lib/provider";
+import { TlsProvider } from "@cdktf/provider-tls/lib/provider";
+import { Aspects, Fn, TerraformOutput, TerraformStack } from "cdktf";
+import { Construct } from "constructs";
+import { NodeConfig, NodeRole, renderCloudConfig, renderNoCloudMetaData } from "../cloud-init";
+import { CloudNode } from "../constructs/cloud-node";
+import { cloudVariants } from "../constructs/cloud-variants";
+import { EstateSecrets } from "../constructs/estate-secrets";
+import { FailoverDns } from "../constructs/failover-dns";
+import { PrimaryNode } from "../constructs/primary-node";
+import { CloudProvider, dataNodeInboundRules, Estate, hostCidr, witnessInboundRules } from "../estate";
+import { FailoverTtlPolicy, NoWorldOpenPortsPolicy, PreventDestroyPolicy } from "../policies";
+
+export interface EstateStackProps {
+  /** The validated estate description. */
+  readonly estate: Estate;
+}
+
+/**
+ * The whole disaster-recovery estate: the bare-metal primary's seed, the warm standby and the witness
+ * on their cloud providers, the secrets they share, and failover DNS in front of them.
+ */
+export class EstateStack extends TerraformStack {
+  constructor(scope: Construct, id: string, { estate }: EstateStackProps) {
+    super(scope, id);
+    new RandomProvider(this, "random");
+    new TlsProvider(this, "tls");
+    new LocalProvider(this, "local");
+    new CloudflareProvider(this, "cloudflare");
+
+    const providersInUse = [...new Set<CloudProvider>([estate.standby.provider, estate.witness.provider])];
+    const sshKeyIds = new Map<CloudProvider, string[]>();
+    for (const provider of providersInUse) {
+      cloudVariants[provider].configureProvider(this);
+      sshKeyIds.set(provider, cloudVariants[provider].registerSshKeys(this, estate.name, estate.ssh.publicKeys));
+    }
+
+    const secrets = new EstateSecrets(this, "secrets", { estateName: estate.name });
+    const standby = cloudVariants[estate.standby.provider].createNode(this, "standby", {
+      name: `${estate.name}-standby`,
+      location: estate.standby.location,
+      size: estate.standby.size,
+      dataVolumeSizeGb: estate.standby.volumeSizeGb,
+      sshKeyIds: sshKeyIds.get(estate.standby.provider)!,
+    });
+    const witness = cloudVariants[estate.witness.provider].createNode(this, "witness", {
+      name: `${estate.name}-witness`,
+      location: estate.witness.location,
+      size: estate.witness.size,
+      sshKeyIds: sshKeyIds.get(estate.witness.provider)!,
+    });
+
+    const peers = { primary: estate.primary.ipv4, standby: standby.publicIpv4, witness: witness.publicIpv4 };
+    const nodeConfig = (role: NodeRole, extra: Pick<NodeConfig, "dataDevice" | "hostFirewallRules"> = {}): NodeConfig => {
+      const certificate = secrets.issueNodeCertificate(role, {
+        commonName: `${role}.${estate.domain}`,
+        dnsNames: [`${role}.${estate.domain}`, role],
+        ipAddresses: [peers[role]],
+      });
+      return {
+        role,
+        estateName: estate.name,
+        fqdn: `${role}.${estate.domain}`,
+        peers,
+        adminCidrs: estate.ssh.adminCidrs,
+        sshPublicKeys: estate.ssh.publicKeys,
+        postgres: estate.postgres,
+        backups: estate.backups,
+        alertWebhookUrl: estate.alerts.webhookUrl,
+        secrets: {
+          replicationPassword: secrets.replicationPassword,
+          failoverMonitorPassword: secrets.failoverMonitorPassword,
+          natsPassword: secrets.natsPassword,
+          caCertificateBase64: Fn.base64encode(secrets.caCertificatePem),
+          nodeCertificateBase64: Fn.base64encode(certificate.certificatePem),
+          nodePrivateKeyBase64: Fn.base64encode(certificate.privateKeyPem),
+        },
+        ...extra,
+      };
+    };
+
+    standby.launchServer(renderCloudConfig(nodeConfig("standby", { dataDevice: standby.dataDevice })));
+    witness.launchServer(renderCloudConfig(nodeConfig("witness")));
+
+    const cidrsOf = (node: CloudNode) => node.outboundIpv4s.map(hostCidr);
+    const adminCidrs = estate.ssh.adminCidrs;
+    standby.applyFirewall(dataNodeInboundRules({ adminCidrs, estatePeers: [hostCidr(estate.primary.ipv4), ...cidrsOf(witness)] }));
+    witness.applyFirewall(witnessInboundRules({ adminCidrs, estatePeers: [hostCidr(estate.primary.ipv4), ...cidrsOf(standby)] }));
+
+    const primaryConfig = nodeConfig("primary", {
+      hostFirewallRules: dataNodeInboundRules({ adminCidrs, estatePeers: [...cidrsOf(standby), ...cidrsOf(witness)] }),
+    });
+    new PrimaryNode(this, "primary", {
+      userData: renderCloudConfig(primaryConfig),
+      metaData: renderNoCloudMetaData(primaryConfig),
+    });
+
+    new FailoverDns(this, "dns", {
+      domain: estate.domain,
+      zoneId: estate.cloudflare.zoneId,
+      accountId: estate.cloudflare.accountId,
+      ttl: estate.dns.ttl,
+      healthCheckIntervalSeconds: estate.dns.healthCheckIntervalSeconds,
+      nodes: [
+        { name: "primary", ipv4: estate.primary.ipv4, ipv6: estate.primary.ipv6 },
+        { name: "standby", ipv4: standby.publicIpv4 },
+        { name: "witness", ipv4: witness.publicIpv4 },
+      ],
+      serviceHostnames: estate.hostnames,
+      primaryIpv4: estate.primary.ipv4,
+      standbyIpv4: standby.publicIpv4,
+    });
+
+    new TerraformOutput(this, "standby-ipv4", { value: standby.publicIpv4 });
+    new TerraformOutput(this, "witness-ipv4", { value: witness.publicIpv4 });
+    new TerraformOutput(this, "database-url", {
+      description: "libpq URL naming both data nodes; target_session_attrs picks whichever is writable",
+      value: `postgresql://primary.${estate.domain}:5432,standby.${estate.domain}:5432/${estate.postgres.database}?target_session_attrs=read-write&sslmode=verify-full`,
+    });
+    new TerraformOutput(this, "ca-certificate", { value: secrets.caCertificatePem, sensitive: true });
+
+    Aspects.of(this).add(new FailoverTtlPolicy());
+    Aspects.of(this).add(new NoWorldOpenPortsPolicy());
+    Aspects.of(this).add(new PreventDestroyPolicy());
+  }
+}

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Builds OpenTofu and the Terraform providers the estate uses from their Go modules (the only route to
+# them from machines that cannot reach release downloads or the provider registry), and lays the
+# providers out as a filesystem mirror. Results are cached outside the repo, keyed by versions.env,
+# so a second run takes seconds.
+#
+# Prints the cache directory on its last line; it holds bin/tofu, mirror/ and tofu.rc (the CLI config
+# that points `tofu init` at the mirror: export TF_CLI_CONFIG_FILE=<dir>/tofu.rc).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+versions_file="$here/versions.env"
+# shellcheck source=versions.env
+source "$versions_file"
+
+key=$(sha256sum "$versions_file" "$0" | sha256sum | cut -c1-16)
+cache_root=${DR_TOOLS_CACHE:-$HOME/.cache/dr-estate-tools}
+out="$cache_root/$key"
+platform=linux_amd64
+
+if [[ -f "$out/.complete" ]]; then
+  echo "$out"
+  exit 0
+fi
+
+work=$(mktemp -d)
+trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
+rm -rf "$out.partial"
+mkdir -p "$out.partial/bin" "$out.partial/mirror"
+
+# go.mod files with replace directives (and vendored trees the module zip drops) rule out
+# `go install pkg@version`: build inside a writable copy of the downloaded module instead.
+module_dir() {
+  local module=$1 dir
+  dir=$(go mod download -json "$module" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  [[ -n "$dir" ]] || { echo "cannot download $module" >&2; exit 1; }
+  local copy
+  copy="$work/$(echo "$module" | tr '/@' '__')"
+  cp -r "$dir" "$copy"
+  chmod -R u+w "$copy"
+  echo "$copy"
+}
+
+build_opentofu() {
+  local src
+  src=$(module_dir "$OPENTOFU_MODULE")
+  echo "building OpenTofu from $OPENTOFU_MODULE" >&2
+  (cd "$src" && CGO_ENABLED=0 go build -mod=mod -ldflags "-X github.com/opentofu/opentofu/version.dev=no" \
+    -o "$out.partial/bin/tofu" ./cmd/tofu)
+}
+
+build_provider() {
+  local address=$1 version=$2 module=$3 src
+  local type=${address#*/}
+  src=$(module_dir "$module")
+  local dest="$out.partial/mirror/registry.opentofu.org/$address/$version/$platform"
+  mkdir -p "$dest"
+  echo "building provider $address $version from $module" >&2
+  (cd "$src" && CGO_ENABLED=0 go build -mod=mod -o "$dest/terraform-provider-${type}_v$version" .)
+}
+
+build_opentofu
+for var in $(compgen -v PROVIDER_); do
+  # shellcheck disable=SC2086 # the value is three space-separated words by design
+  build_provider ${!var}
+done
+
+cat > "$out.partial/tofu.rc" <<RC
+provider_installation {
+  filesystem_mirror {
+    path    = "$out/mirror"
+    include = ["registry.opentofu.org/*/*", "registry.terraform.io/*/*"]
+  }
+}
+RC
+touch "$out.partial/.complete"
+rm -rf "$out"
+mv "$out.partial" "$out"
+echo "$out"

@@ -1,9 +1,9 @@
-import * as path from "node:path";
 import { EstateValidationError, loadEstateFile } from "./estate";
+import { exampleEstateFile } from "./estate/example-estate";
 import { synthesizeEstate } from "./stacks/synthesize-estate";
 
 // The estate description to synthesize: ESTATE_FILE, or the example estate that ships with the repo.
-const estateFile = process.env.ESTATE_FILE ?? path.join(__dirname, "estate.example.yaml");
+const estateFile = process.env.ESTATE_FILE ?? exampleEstateFile;
 
 try {
   synthesizeEstate(loadEstateFile(estateFile));

@@ -47,13 +47,18 @@ export function assembleCloudConfig(base: CloudConfigBase, parts: readonly Cloud
     ],
     package_update: true,
     package_upgrade: true,
-    packages: unique(parts.flatMap((p) => p.packages ?? [])),
-    write_files: parts.flatMap((p) => p.writeFiles ?? []),
-    bootcmd: parts.flatMap((p) => p.bootcmd ?? []),
-    runcmd: parts.flatMap((p) => p.runcmd ?? []),
+    // cloud-init's schema refuses empty lists, so a module nobody uses is left out.
+    ...nonEmpty("packages", unique(parts.flatMap((p) => p.packages ?? []))),
+    ...nonEmpty("write_files", parts.flatMap((p) => p.writeFiles ?? [])),
+    ...nonEmpty("bootcmd", parts.flatMap((p) => p.bootcmd ?? [])),
+    ...nonEmpty("runcmd", parts.flatMap((p) => p.runcmd ?? [])),
   };
   // lineWidth 0: never fold long lines, so Terraform interpolations stay on one line.
   return "#cloud-config\n" + stringify(document, { lineWidth: 0 });
+}
+
+function nonEmpty<Key extends string, Item>(key: Key, items: Item[]): Partial<Record<Key, Item[]>> {
+  return items.length > 0 ? ({ [key]: items } as Record<Key, Item[]>) : {};
 }
 
 function unique(values: readonly string[]): string[] {

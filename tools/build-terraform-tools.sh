@@ -53,10 +53,18 @@ build_provider() {
   local address=$1 version=$2 module=$3 src
   local type=${address#*/}
   src=$(module_dir "$module")
-  local dest="$out.partial/mirror/registry.opentofu.org/$address/$version/$platform"
-  mkdir -p "$dest"
+  local binary="terraform-provider-${type}_v$version"
   echo "building provider $address $version from $module" >&2
-  (cd "$src" && CGO_ENABLED=0 go build -mod=mod -o "$dest/terraform-provider-${type}_v$version" .)
+  (cd "$src" && CGO_ENABLED=0 go build -mod=mod -o "$work/$binary" .)
+  # Bindings name their provider either way (prebuilt ones "cloudflare/cloudflare", which OpenTofu
+  # reads as registry.opentofu.org; generated ones registry.terraform.io/...), so the mirror
+  # holds both. The mirror does not follow directory symlinks: the copies are hard links.
+  local registry dest
+  for registry in registry.opentofu.org registry.terraform.io; do
+    dest="$out.partial/mirror/$registry/$address/$version/$platform"
+    mkdir -p "$dest"
+    ln -f "$work/$binary" "$dest/$binary" 2>/dev/null || cp "$work/$binary" "$dest/$binary"
+  done
 }
 
 build_opentofu

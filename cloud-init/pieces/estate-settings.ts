@@ -1,7 +1,9 @@
 import type { CloudConfigPart } from "../cloud-config";
 import type { NodeConfig } from "../node-config";
 
-export const settingsDirectory = "/etc/dr-estate";
+import { nodePaths } from "../node-paths";
+
+const settingsDirectory = nodePaths.settings;
 
 /**
  * The node's settings as shell-sourceable files: every script on the node reads these instead of

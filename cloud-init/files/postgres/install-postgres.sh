@@ -3,7 +3,8 @@
 # repository (PGDG), so every node runs the same major version whatever its distribution ships.
 set -eu
 
-. /etc/dr-estate/estate.env
+# shellcheck source=/dev/null
+. "${DR_ESTATE_ETC:-/etc/dr-estate}/estate.env"
 
 export DEBIAN_FRONTEND=noninteractive
 apt-get install -y postgresql-common gnupg

@@ -1,0 +1,4 @@
+import { setupJest } from "cdktf/lib/testing/adapters/jest";
+
+// Registers cdktf's Testing matchers (toHaveResource, toHaveResourceWithProperties, ...).
+setupJest();

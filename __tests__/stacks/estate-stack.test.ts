@@ -1,0 +1,137 @@
+import { DnsRecord } from "@cdktf/provider-cloudflare/lib/dns-record";
+import { LoadBalancer } from "@cdktf/provider-cloudflare/lib/load-balancer";
+import { LoadBalancerMonitor } from "@cdktf/provider-cloudflare/lib/load-balancer-monitor";
+import { Droplet } from "@cdktf/provider-digitalocean/lib/droplet";
+import { Firewall as DigitalOceanFirewall } from "@cdktf/provider-digitalocean/lib/firewall";
+import { ReservedIp } from "@cdktf/provider-digitalocean/lib/reserved-ip";
+import { Volume as DigitalOceanVolume } from "@cdktf/provider-digitalocean/lib/volume";
+import { SensitiveFile } from "@cdktf/provider-local/lib/sensitive-file";
+import { Testing } from "cdktf";
+import { parse } from "yaml";
+import { Firewall as HetznerFirewall } from "../../.gen/providers/hcloud/firewall";
+import { PrimaryIp } from "../../.gen/providers/hcloud/primary-ip";
+import { Server } from "../../.gen/providers/hcloud/server";
+import { Volume as HetznerVolume } from "../../.gen/providers/hcloud/volume";
+import { EstateStack } from "../../stacks/estate-stack";
+import { exampleEstate } from "../../estate/example-estate";
+
+type Synthesized = { resource: Record<string, Record<string, Record<string, any>>>; output: Record<string, any> };
+
+function synthesize(provider: "hetzner" | "digitalocean") {
+  const app = Testing.app();
+  const stack = new EstateStack(app, "mhc-dr", { estate: exampleEstate(provider) });
+  const synthesized = Testing.synth(stack);
+  return { synthesized, json: JSON.parse(synthesized) as Synthesized };
+}
+
+/** The one resource of a type whose logical id starts with `prefix`. */
+function resource(json: Synthesized, type: string, prefix: string) {
+  const matches = Object.entries(json.resource[type] ?? {}).filter(([id]) => id.startsWith(prefix));
+  expect(matches).toHaveLength(1);
+  return { address: `${type}.${matches[0][0]}`, attributes: matches[0][1] };
+}
+
+const ref = (address: string, attribute: string) => `\${${address}.${attribute}}`;
+
+describe.each(["hetzner", "digitalocean"] as const)("the example estate with a %s standby", (provider) => {
+  const { synthesized, json } = synthesize(provider);
+
+  test("is valid Terraform JSON with failover DNS for every service hostname at TTL 60", () => {
+    expect(synthesized).toHaveResourceWithProperties(LoadBalancerMonitor, { path: "/healthz", expected_codes: "200", type: "http" });
+    for (const hostname of ["api", "stream", "cdn"]) {
+      expect(synthesized).toHaveResourceWithProperties(LoadBalancer, { name: `${hostname}.example.com`, ttl: 60, proxied: false, steering_policy: "off" });
+    }
+    for (const record of ["primary", "standby", "witness"]) {
+      expect(synthesized).toHaveResourceWithProperties(DnsRecord, { name: `${record}.example.com`, type: "A", ttl: 60, proxied: false });
+    }
+  });
+
+  test("load balancers try the primary pool first and fall back to the standby pool", () => {
+    const primaryPool = resource(json, "cloudflare_load_balancer_pool", "dns_primary-pool");
+    const standbyPool = resource(json, "cloudflare_load_balancer_pool", "dns_standby-pool");
+    const monitor = resource(json, "cloudflare_load_balancer_monitor", "dns_healthz-monitor");
+    const api = resource(json, "cloudflare_load_balancer", "dns_api-load-balancer");
+    expect(api.attributes.default_pools).toEqual([ref(primaryPool.address, "id"), ref(standbyPool.address, "id")]);
+    expect(api.attributes.fallback_pool).toBe(ref(standbyPool.address, "id"));
+    expect(primaryPool.attributes.monitor).toBe(ref(monitor.address, "id"));
+    expect(primaryPool.attributes.origins).toEqual([expect.objectContaining({ address: "203.0.113.10", enabled: true })]);
+    const standbyAddress = provider === "hetzner"
+      ? ref(resource(json, "hcloud_primary_ip", "standby_primary-ip").address, "ip_address")
+      : ref(resource(json, "digitalocean_reserved_ip", "standby_reserved-ip").address, "ip_address");
+    expect(standbyPool.attributes.origins).toEqual([expect.objectContaining({ address: standbyAddress })]);
+  });
+
+  test("the standby's data volume and reserved address are protected from destruction", () => {
+    if (provider === "hetzner") {
+      expect(synthesized).toHaveResourceWithProperties(HetznerVolume, { size: 100, location: "fsn1", lifecycle: { prevent_destroy: true } });
+      expect(synthesized).toHaveResourceWithProperties(PrimaryIp, { auto_delete: false, lifecycle: { prevent_destroy: true } });
+    } else {
+      expect(synthesized).toHaveResourceWithProperties(DigitalOceanVolume, { size: 100, region: "fra1", lifecycle: { prevent_destroy: true } });
+      expect(synthesized).toHaveResourceWithProperties(ReservedIp, { region: "fra1", lifecycle: { prevent_destroy: true } });
+    }
+  });
+
+  test("the standby server carries cloud-init for the standby role and mounts its volume", () => {
+    const server = provider === "hetzner"
+      ? resource(json, "hcloud_server", "standby_server")
+      : resource(json, "digitalocean_droplet", "standby_server");
+    const userData = server.attributes.user_data as string;
+    expect(userData.startsWith("#cloud-config\n")).toBe(true);
+    const document = parse(userData);
+    const settings = document.write_files.find((f: { path: string }) => f.path === "/etc/dr-estate/estate.env").content;
+    expect(settings).toContain("NODE_ROLE='standby'");
+    const volume = provider === "hetzner"
+      ? resource(json, "hcloud_volume", "standby_data-volume")
+      : resource(json, "digitalocean_volume", "standby_data-volume");
+    expect(document.runcmd.join("\n")).toContain(provider === "hetzner" ? ref(volume.address, "id") : "scsi-0DO_Volume_mhc-dr-standby-pgdata");
+  });
+
+  test("firewalls: PostgreSQL only from the peers, SSH only from admin networks, web and RTMP public", () => {
+    const rules = provider === "hetzner"
+      ? (resource(json, "hcloud_firewall", "standby_firewall").attributes.rule as any[]).map((r) => ({ port: r.port, sources: r.source_ips }))
+      : (resource(json, "digitalocean_firewall", "standby_firewall").attributes.inbound_rule as any[]).map((r) => ({ port: r.port_range, sources: r.source_addresses }));
+    const sourcesOf = (port: string) => rules.find((r) => r.port === port)!.sources;
+    const witnessIp = provider === "hetzner"
+      ? ref(resource(json, "hcloud_primary_ip", "witness_primary-ip").address, "ip_address")
+      : ref(resource(json, "digitalocean_reserved_ip", "witness_reserved-ip").address, "ip_address");
+    expect(sourcesOf("5432")).toEqual(expect.arrayContaining(["203.0.113.10/32", `${witnessIp}/32`]));
+    expect(sourcesOf("5432")).not.toContain("0.0.0.0/0");
+    expect(sourcesOf("22")).toEqual(["198.51.100.0/24"]);
+    for (const publicPort of ["80", "443", "1935"]) {
+      expect(sourcesOf(publicPort)).toEqual(["0.0.0.0/0", "::/0"]);
+    }
+    if (provider === "hetzner") {
+      expect(synthesized).toHaveResourceWithProperties(HetznerFirewall, { name: "mhc-dr-witness-firewall" });
+      expect(synthesized).toHaveResourceWithProperties(Server, { server_type: "cx32", location: "fsn1", image: "ubuntu-24.04" });
+    } else {
+      expect(synthesized).toHaveResourceWithProperties(DigitalOceanFirewall, { name: "mhc-dr-witness-firewall" });
+      expect(synthesized).toHaveResourceWithProperties(Droplet, { size: "s-2vcpu-4gb", region: "fra1" });
+    }
+  });
+
+  test("the primary is a NoCloud seed and sensitive output, with no cloud resource", () => {
+    expect(synthesized).toHaveResourceWithProperties(SensitiveFile, { filename: "${path.module}/primary-seed/user-data", file_permission: "0600" });
+    const outputs = Object.entries(json.output);
+    const userData = outputs.find(([name]) => name.startsWith("primary_user-data"))!;
+    expect(userData[1].sensitive).toBe(true);
+    const servers = provider === "hetzner" ? json.resource.hcloud_server : json.resource.digitalocean_droplet;
+    expect(Object.keys(servers).sort()).toEqual([expect.stringMatching(/^standby_server/), expect.stringMatching(/^witness_server/)]);
+  });
+
+  test("every secret output is sensitive and the connection string names both data nodes", () => {
+    expect(json.output["ca-certificate"].sensitive).toBe(true);
+    expect(json.output["database-url"].value).toBe(
+      "postgresql://primary.example.com:5432,standby.example.com:5432/mhc?target_session_attrs=read-write&sslmode=verify-full",
+    );
+  });
+
+  test("stateful resources keep their Terraform addresses (renaming one would destroy it)", () => {
+    const stateful = provider === "hetzner"
+      ? ["hcloud_volume.standby_data-volume_FD7F7F75", "hcloud_primary_ip.standby_primary-ip_135A952D", "hcloud_primary_ip.witness_primary-ip_E9F68DB5"]
+      : ["digitalocean_volume.standby_data-volume_FD7F7F75", "digitalocean_reserved_ip.standby_reserved-ip_8FE2D988", "digitalocean_reserved_ip.witness_reserved-ip_C3F4C21C"];
+    for (const address of stateful) {
+      const [type, id] = address.split(".");
+      expect(Object.keys(json.resource[type] ?? {})).toContain(id);
+    }
+  });
+});

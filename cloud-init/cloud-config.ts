@@ -1,3 +1,4 @@
+import { gzipSync } from "node:zlib";
 import { stringify } from "yaml";
 
 /** One file cloud-init writes, in the shape of its `write_files` module. */
@@ -6,7 +7,7 @@ export interface WriteFile {
   readonly content: string;
   readonly permissions?: string;
   readonly owner?: string;
-  readonly encoding?: "b64" | "text/plain";
+  readonly encoding?: "b64" | "gz+b64" | "text/plain";
   /** Write after users and packages exist (needed for files owned by a package's user). */
   readonly defer?: boolean;
 }
@@ -25,8 +26,23 @@ export interface CloudConfigBase {
   readonly sshPublicKeys: readonly string[];
 }
 
+export interface AssembleOptions {
+  /**
+   * Gzip each written file (cloud-init's gz+b64 encoding), for providers whose user-data limit the
+   * plain document would exceed and that cannot take it compressed whole. Default: plain text.
+   */
+  readonly compressFiles?: boolean;
+  /**
+   * Tells whether a text holds a value only known at deploy time (a Terraform interpolation);
+   * such files always stay plain so Terraform can fill them in. Default: no text does.
+   */
+  readonly isDeployTimeValue?: (text: string) => boolean;
+}
+
 /** Assembles the parts into one #cloud-config document, keeping their order. */
-export function assembleCloudConfig(base: CloudConfigBase, parts: readonly CloudConfigPart[]): string {
+export function assembleCloudConfig(base: CloudConfigBase, parts: readonly CloudConfigPart[], options: AssembleOptions = {}): string {
+  const isDeployTimeValue = options.isDeployTimeValue ?? (() => false);
+  const compress = (file: WriteFile) => options.compressFiles && !file.encoding && !isDeployTimeValue(file.content);
   const document = {
     hostname: base.hostname,
     fqdn: base.fqdn,
@@ -49,12 +65,16 @@ export function assembleCloudConfig(base: CloudConfigBase, parts: readonly Cloud
     package_upgrade: true,
     // cloud-init's schema refuses empty lists, so a module nobody uses is left out.
     ...nonEmpty("packages", unique(parts.flatMap((p) => p.packages ?? []))),
-    ...nonEmpty("write_files", parts.flatMap((p) => p.writeFiles ?? [])),
+    ...nonEmpty("write_files", parts.flatMap((p) => p.writeFiles ?? []).map((file) => (compress(file) ? gzipped(file) : file))),
     ...nonEmpty("bootcmd", parts.flatMap((p) => p.bootcmd ?? [])),
     ...nonEmpty("runcmd", parts.flatMap((p) => p.runcmd ?? [])),
   };
   // lineWidth 0: never fold long lines, so Terraform interpolations stay on one line.
   return "#cloud-config\n" + stringify(document, { lineWidth: 0 });
+}
+
+function gzipped(file: WriteFile): WriteFile {
+  return { ...file, encoding: "gz+b64", content: gzipSync(file.content, { level: 9 }).toString("base64") };
 }
 
 function nonEmpty<Key extends string, Item>(key: Key, items: Item[]): Partial<Record<Key, Item[]>> {

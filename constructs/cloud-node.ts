@@ -9,6 +9,11 @@ export interface CloudNode {
    * address first; on DigitalOcean outgoing traffic leaves from the droplet's own address too.
    */
   readonly outboundIpv4s: string[];
+  /**
+   * Whether the provider takes the user-data compressed as a whole (Hetzner); otherwise the
+   * renderer compresses each file to stay within the provider's user-data limit.
+   */
+  readonly compressesUserData: boolean;
   /** Block device of the data volume, when the node has one. */
   readonly dataDevice?: string;
   /** Creates the server and its attachments; call once, after every node's address exists. */

@@ -14,6 +14,7 @@ const everywhere = [worldIpv4, worldIpv6];
 /** A node on DigitalOcean: droplet, reserved IP, optional data volume and a cloud firewall. */
 export class DigitalOceanNode extends Construct implements CloudNode {
   readonly publicIpv4: string;
+  readonly compressesUserData = false;
   readonly dataDevice?: string;
   private readonly reservedIp: ReservedIp;
   private readonly volume?: Volume;

@@ -1,4 +1,4 @@
-import { Token } from "cdktf";
+import { Fn, TerraformLocal, Token } from "cdktf";
 import { Construct } from "constructs";
 import { Firewall } from "../.gen/providers/hcloud/firewall";
 import { PrimaryIp } from "../.gen/providers/hcloud/primary-ip";
@@ -12,6 +12,7 @@ import { CloudNode, CloudNodeProps, serverImage } from "./cloud-node";
 /** A node on Hetzner Cloud: server, primary IP kept across rebuilds, optional data volume, cloud firewall. */
 export class HetznerNode extends Construct implements CloudNode {
   readonly publicIpv4: string;
+  readonly compressesUserData = true;
   readonly dataDevice?: string;
   private readonly primaryIp: PrimaryIp;
   private readonly volume?: Volume;
@@ -51,13 +52,18 @@ export class HetznerNode extends Construct implements CloudNode {
   }
 
   launchServer(userData: string): void {
+    // A local holds the document: Terraform functions cannot take a literal with double quotes.
+    const document = new TerraformLocal(this, "user-data", userData);
     this.launched = new Server(this, "server", {
       name: this.props.name,
       serverType: this.props.size,
       image: serverImage.hetzner,
       location: this.props.location,
       sshKeys: this.props.sshKeyIds,
-      userData,
+      // Hetzner caps user-data at 32 KiB and its cloud-init datasource base64-decodes (and then
+      // gunzips) what it receives, so the document travels compressed; Terraform compresses it
+      // at apply time, once the secrets are filled in.
+      userData: Fn.base64gzip(document.asString),
       publicNet: [{ ipv4Enabled: true, ipv4: Token.asNumber(this.primaryIp.id), ipv6Enabled: true }],
       shutdownBeforeDeletion: true,
     });

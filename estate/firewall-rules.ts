@@ -14,6 +14,19 @@ export const ports = {
   prometheus: 9090,
 } as const;
 
+/**
+ * SSH, PostgreSQL and NATS (client, cluster, monitoring): never reachable from the whole internet.
+ * Enforced on the cloud firewalls by the NoWorldOpenPorts policy and on the primary's host firewall
+ * by the cloud-init renderer.
+ */
+export const protectedPorts: Record<number, string> = { 22: "SSH", 5432: "PostgreSQL", 4222: "NATS", 6222: "NATS cluster", 8222: "NATS monitoring" };
+
+/** The protected ports inside a port or range such as "22" or "1-65535". */
+export function protectedPortsIn(ports: string): number[] {
+  const [low, high = low] = ports.split("-").map(Number);
+  return Object.keys(protectedPorts).map(Number).filter((port) => port >= low && port <= high);
+}
+
 export const worldIpv4 = "0.0.0.0/0";
 export const worldIpv6 = "::/0";
 const world = [worldIpv4, worldIpv6];

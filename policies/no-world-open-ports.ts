@@ -1,9 +1,8 @@
 import { Annotations, IAspect, TerraformResource } from "cdktf";
 import { IConstruct } from "constructs";
+import { protectedPorts, protectedPortsIn } from "../estate/firewall-rules";
 import { synthesizedAttributes } from "./synthesized-attributes";
 
-/** SSH, PostgreSQL and NATS (client, cluster, monitoring): never reachable from the whole internet. */
-export const protectedPorts: Record<number, string> = { 22: "SSH", 5432: "PostgreSQL", 4222: "NATS", 6222: "NATS cluster", 8222: "NATS monitoring" };
 const worldSources = ["0.0.0.0/0", "::/0"];
 
 interface InboundRule {
@@ -45,12 +44,6 @@ export class NoWorldOpenPortsPolicy implements IAspect {
       }
     }
   }
-}
-
-/** The protected ports inside a port or range such as "22" or "1-65535". */
-export function protectedPortsIn(ports: string): number[] {
-  const [low, high = low] = ports.split("-").map(Number);
-  return Object.keys(protectedPorts).map(Number).filter((port) => port >= low && port <= high);
 }
 
 function asList(value: unknown): Record<string, unknown>[] {

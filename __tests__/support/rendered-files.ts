@@ -1,3 +1,4 @@
+import { gunzipSync } from "node:zlib";
 import { parse } from "yaml";
 import type { WriteFile } from "../../cloud-init";
 
@@ -20,5 +21,17 @@ export function renderedFile(document: string, path: string): string {
   if (!file) {
     throw new Error(`the document writes no ${path}`);
   }
-  return file.encoding === "b64" ? Buffer.from(file.content, "base64").toString("utf8") : file.content;
+  return decodeWriteFile(file);
+}
+
+/** The text cloud-init writes for one write_files entry. */
+export function decodeWriteFile(file: WriteFile): string {
+  switch (file.encoding) {
+    case "b64":
+      return Buffer.from(file.content, "base64").toString("utf8");
+    case "gz+b64":
+      return gunzipSync(Buffer.from(file.content, "base64")).toString("utf8");
+    default:
+      return file.content;
+  }
 }

@@ -10,7 +10,8 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get install -y postgresql-common gnupg
 # The repository helper ships with postgresql-common; -y accepts its prompt.
 /usr/share/postgresql-common/pgdg/apt.postgresql.org.sh -y
-# Stop the packaging from creating and starting a default cluster: the failover tool owns the data directory.
+# No default cluster: pg_auto_failover creates and owns the data directory, so nothing but its
+# keeper ever starts PostgreSQL (an old primary must not come back writable on its own at boot).
 mkdir -p /etc/postgresql-common/createcluster.d
 echo "create_main_cluster = false" > /etc/postgresql-common/createcluster.d/10-dr-estate.conf
-apt-get install -y "postgresql-${PG_MAJOR}" "postgresql-${PG_MAJOR}-auto-failover"
+apt-get install -y "postgresql-${PG_MAJOR}" "postgresql-${PG_MAJOR}-auto-failover" pg-auto-failover-cli

@@ -1,0 +1,113 @@
+// Hardening as the rendered user-data ships it: the sshd drop-in checked and evaluated by the real sshd,
+// the unattended-upgrades switch parsed by apt itself.
+import { execFileSync, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { renderCloudConfig } from "../../cloud-init";
+import { exampleNodeConfig } from "../support/example-node";
+import { parseCloudConfig, renderedFile } from "../support/rendered-files";
+
+const sshd = "/usr/sbin/sshd";
+const dropInDirectory = "/etc/ssh/sshd_config.d";
+const document = renderCloudConfig(exampleNodeConfig("standby"));
+
+let workDir: string;
+let sshdConfig: string;
+let createdPrivsepDir = false;
+
+/**
+ * sshd -t and -T insist on its privilege separation directory (/run/sshd, made by the service at
+ * start, absent on a machine without systemd). Give it a private /run in a mount namespace when we
+ * can, else create the directory and remove it afterwards.
+ */
+function runSshd(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const command = fs.existsSync("/run/sshd") || createdPrivsepDir
+    ? [sshd, ...args]
+    : ["unshare", "-m", "sh", "-c", 'mount -t tmpfs -o mode=0755 tmpfs /run && mkdir -m 0755 /run/sshd && exec "$@"', "sh", sshd, ...args];
+  const result = spawnSync(command[0], command.slice(1), { encoding: "utf8" });
+  if (command[0] === "unshare" && /unshare|mount:/.test(result.stderr) && result.status !== 0) {
+    fs.mkdirSync("/run/sshd", { mode: 0o755 });
+    createdPrivsepDir = true;
+    return runSshd(...args);
+  }
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+beforeAll(() => {
+  workDir = fs.mkdtempSync(path.join(os.tmpdir(), "dr-estate-hardening-"));
+  const includeDir = path.join(workDir, "sshd_config.d");
+  fs.mkdirSync(includeDir);
+
+  // The drop-in as shipped, under the name it ships with.
+  const dropIn = parseCloudConfig(document).write_files.find((file) => file.path.startsWith(`${dropInDirectory}/`));
+  expect(dropIn).toBeDefined();
+  fs.writeFileSync(path.join(includeDir, path.basename(dropIn!.path)), renderedFile(document, dropIn!.path));
+  // What a cloud image may bring along: cloud-init's own drop-in allowing passwords.
+  fs.writeFileSync(path.join(includeDir, "50-cloud-init.conf"), "PasswordAuthentication yes\nPermitRootLogin yes\n");
+
+  const hostKey = path.join(workDir, "ssh_host_ed25519_key");
+  execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-f", hostKey, "-N", ""], { stdio: "pipe" });
+
+  // Debian's own sshd_config (Include at the top), pointed at our drop-in folder; then main-file
+  // settings that the drop-in must override.
+  const debianMain = fs.existsSync("/etc/ssh/sshd_config")
+    ? fs.readFileSync("/etc/ssh/sshd_config", "utf8")
+    : `Include ${dropInDirectory}/*.conf\nUsePAM yes\n`;
+  expect(debianMain).toContain(`Include ${dropInDirectory}/*.conf`);
+  sshdConfig = path.join(workDir, "sshd_config");
+  fs.writeFileSync(
+    sshdConfig,
+    debianMain.replace(`Include ${dropInDirectory}/*.conf`, `Include ${includeDir}/*.conf`) +
+      `\nHostKey ${hostKey}\nPasswordAuthentication yes\nPermitRootLogin yes\nKbdInteractiveAuthentication yes\n`,
+  );
+});
+
+afterAll(() => {
+  fs.rmSync(workDir, { recursive: true, force: true });
+  if (createdPrivsepDir) {
+    fs.rmdirSync("/run/sshd");
+  }
+});
+
+describe("sshd drop-in", () => {
+  it("is accepted by sshd -t", () => {
+    const check = runSshd("-t", "-f", sshdConfig);
+    expect(check.stderr).toBe("");
+    expect(check.status).toBe(0);
+  });
+
+  it("makes keys the only way in, whatever the main file and the image's drop-ins say", () => {
+    const effective = runSshd("-T", "-f", sshdConfig);
+    expect(effective.status).toBe(0);
+    const settings = new Map(
+      effective.stdout.trim().split("\n").map((line) => {
+        const [key, ...value] = line.split(" ");
+        return [key, value.join(" ")] as const;
+      }),
+    );
+    expect(settings.get("passwordauthentication")).toBe("no");
+    expect(settings.get("permitrootlogin")).toBe("no");
+    expect(settings.get("kbdinteractiveauthentication")).toBe("no");
+    expect(settings.get("pubkeyauthentication")).toBe("yes");
+    expect(settings.get("authenticationmethods")).toBe("publickey");
+    expect(settings.get("allowusers")).toBe("ops");
+    expect(settings.get("x11forwarding")).toBe("no");
+    expect(settings.get("maxauthtries")).toBe("3");
+  });
+
+  it("is reloaded after it is written", () => {
+    expect(parseCloudConfig(document).runcmd).toContain("systemctl reload ssh || systemctl reload sshd");
+  });
+});
+
+describe("unattended upgrades", () => {
+  it("is switched on in a file apt parses", () => {
+    const file = path.join(workDir, "20auto-upgrades");
+    fs.writeFileSync(file, renderedFile(document, "/etc/apt/apt.conf.d/20auto-upgrades"));
+    const dump = execFileSync("apt-config", ["-c", file, "dump", "APT::Periodic"], { encoding: "utf8" });
+    expect(dump).toContain('APT::Periodic::Update-Package-Lists "1";');
+    expect(dump).toContain('APT::Periodic::Unattended-Upgrade "1";');
+    expect(parseCloudConfig(document).packages).toContain("unattended-upgrades");
+  });
+});

@@ -1,0 +1,456 @@
+// Monitoring and alerts: the rules, Prometheus and Alertmanager configuration are taken from the
+// rendered witness user-data AS SHIPPED and checked with promtool and amtool; the rules are run
+// through `promtool test rules` (and shown to fail when a rule or threshold changes); the data
+// nodes' exporter settings are run with the real exporters against a real PostgreSQL.
+import { ChildProcess, spawn, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { parse, stringify } from "yaml";
+import { renderCloudConfig } from "../../cloud-init";
+import { backupTextfileMetrics, monitoringPaths, monitoringRole } from "../../cloud-init/pieces/monitoring";
+import { nodePaths } from "../../cloud-init/node-paths";
+import { dataNodeInboundRules, ports, witnessInboundRules } from "../../estate/firewall-rules";
+import { exampleNodeConfig } from "../support/example-node";
+import { parseCloudConfig, renderedFile } from "../support/rendered-files";
+
+const fixture = path.join(__dirname, "fixtures", "monitoring-rules.test.yml");
+const rulesFileName = "dr-estate.rules.yml";
+const postgresBin = "/usr/lib/postgresql/15/bin";
+// This test's share of the loopback ports (19090-19099).
+const postgresExporterTestPort = 19091;
+const nodeExporterTestPort = 19092;
+
+const witness = renderCloudConfig(exampleNodeConfig("witness"));
+const dataNodes = { primary: renderCloudConfig(exampleNodeConfig("primary")), standby: renderCloudConfig(exampleNodeConfig("standby")) };
+
+const tempDirs: string[] = [];
+function tempDir(prefix: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `dr-estate-monitoring-${prefix}-`));
+  fs.chmodSync(dir, 0o755);
+  tempDirs.push(dir);
+  return dir;
+}
+
+interface RunResult {
+  readonly status: number | null;
+  readonly output: string;
+}
+function run(command: string, args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): RunResult {
+  const result = spawnSync(command, args, { cwd: options.cwd, env: options.env ?? process.env, encoding: "utf8", timeout: 60_000 });
+  if (result.error) {
+    throw result.error;
+  }
+  return { status: result.status, output: `${result.stdout}${result.stderr}` };
+}
+
+/** The words of ARGS and the other variables of a shipped /etc/default file, as sh reads them. */
+function sourceDefaults(content: string): { args: string[]; vars: Record<string, string> } {
+  const dir = tempDir("defaults");
+  const file = path.join(dir, "defaults");
+  fs.writeFileSync(file, content);
+  const out = run("sh", ["-c", '. "$1"; printf "DSN=%s\\n" "${DATA_SOURCE_NAME-}"; for a in $ARGS; do printf "ARG=%s\\n" "$a"; done', "sh", file]);
+  expect(out.status).toBe(0);
+  const lines = out.output.trimEnd().split("\n");
+  return {
+    args: lines.filter((l) => l.startsWith("ARG=")).map((l) => l.slice(4)),
+    vars: { DATA_SOURCE_NAME: lines.find((l) => l.startsWith("DSN="))!.slice(4) },
+  };
+}
+
+function flagValue(args: readonly string[], flag: string): string | undefined {
+  const found = args.find((a) => a.startsWith(`${flag}=`));
+  return found === undefined ? undefined : found.slice(flag.length + 1);
+}
+
+interface Rule {
+  alert: string;
+  expr: string;
+  for?: string;
+}
+const shippedRules = () => renderedFile(witness, monitoringPaths.rules);
+const rulesOf = (rulesYaml: string): Rule[] => (parse(rulesYaml) as { groups: { rules: Rule[] }[] }).groups.flatMap((g) => g.rules);
+
+/** Runs `promtool test rules` with the fixture against the given rules file content. */
+function promtoolTestRules(rulesYaml: string): RunResult {
+  const dir = tempDir("rules");
+  fs.writeFileSync(path.join(dir, rulesFileName), rulesYaml);
+  fs.copyFileSync(fixture, path.join(dir, "rules.test.yml"));
+  return run("promtool", ["test", "rules", "rules.test.yml"], { cwd: dir });
+}
+
+afterAll(() => {
+  for (const dir of tempDirs) {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+describe("witness: Prometheus, rules and Alertmanager as shipped", () => {
+  it("installs Prometheus, Alertmanager and a node exporter, and no PostgreSQL exporter", () => {
+    const doc = parseCloudConfig(witness);
+    expect(doc.packages).toEqual(expect.arrayContaining(["prometheus", "prometheus-alertmanager", "prometheus-node-exporter"]));
+    expect(doc.packages).not.toContain("prometheus-postgres-exporter");
+    expect(doc.write_files.map((f) => f.path)).not.toContain(monitoringPaths.defaults.postgresExporter);
+  });
+
+  it("passes promtool check rules with the five alerts", () => {
+    const dir = tempDir("check-rules");
+    fs.writeFileSync(path.join(dir, rulesFileName), shippedRules());
+    const result = run("promtool", ["check", "rules", rulesFileName], { cwd: dir });
+    expect(result.output).toContain("SUCCESS: 5 rules found");
+    expect(result.status).toBe(0);
+    expect(rulesOf(shippedRules()).map((r) => r.alert).sort()).toEqual(
+      ["BackupVerificationFailed", "HighDiskUsage", "HighReplicationLag", "PostgreSQLDown", "StaleBackup"],
+    );
+  });
+
+  it("passes promtool check config, rule file included", () => {
+    const dir = tempDir("check-config");
+    const rulesPath = path.join(dir, rulesFileName);
+    fs.writeFileSync(rulesPath, shippedRules());
+    const shipped = renderedFile(witness, monitoringPaths.prometheusConfig);
+    expect(shipped).toContain(`  - ${monitoringPaths.rules}\n`);
+    // Only the rule file's location changes: it must resolve on this machine.
+    fs.writeFileSync(path.join(dir, "prometheus.yml"), shipped.replace(`  - ${monitoringPaths.rules}\n`, `  - ${rulesPath}\n`));
+    const result = run("promtool", ["check", "config", "prometheus.yml"], { cwd: dir });
+    expect(result.output).toMatch(/SUCCESS: 5 rules found/);
+    expect(result.status).toBe(0);
+  });
+
+  it("scrapes both data nodes' exporters at their addresses, and the witness itself", () => {
+    const config = parse(renderedFile(witness, monitoringPaths.prometheusConfig));
+    const node = exampleNodeConfig("witness");
+    const targets = (job: string): string[] =>
+      config.scrape_configs.find((s: { job_name: string }) => s.job_name === job).static_configs.flatMap((c: { targets: string[] }) => c.targets);
+    expect(targets("node")).toEqual([`${node.peers.primary}:9100`, `${node.peers.standby}:9100`, "127.0.0.1:9100"]);
+    expect(targets("postgres")).toEqual([`${node.peers.primary}:9187`, `${node.peers.standby}:9187`]);
+    expect(targets("prometheus")).toEqual([`127.0.0.1:${ports.prometheus}`]);
+    expect(config.alerting.alertmanagers[0].static_configs[0].targets).toEqual(["127.0.0.1:9093"]);
+    expect(config.rule_files).toEqual([monitoringPaths.rules]);
+    expect(config.global.external_labels).toEqual({ estate: node.estateName });
+  });
+
+  it("passes amtool check-config and sends to the estate's webhook", () => {
+    const dir = tempDir("amtool");
+    const shipped = renderedFile(witness, monitoringPaths.alertmanagerConfig);
+    fs.writeFileSync(path.join(dir, "alertmanager.yml"), shipped);
+    const result = run("amtool", ["check-config", "alertmanager.yml"], { cwd: dir });
+    expect(result.output).toContain("SUCCESS");
+    expect(result.status).toBe(0);
+    const config = parse(shipped);
+    expect(config.receivers).toEqual([
+      { name: "estate-webhook", webhook_configs: [{ url: exampleNodeConfig("witness").alertWebhookUrl, send_resolved: true }] },
+    ]);
+    expect(config.route).toMatchObject({ receiver: "estate-webhook", group_by: ["alertname", "node"], group_wait: "30s", group_interval: "5m", repeat_interval: "4h" });
+  });
+
+  it("keeps a webhook URL with YAML-significant characters intact", () => {
+    const url = "https://hooks.example.com/a: b/#frag?x='1'&y=\"2\"";
+    const doc = renderCloudConfig(exampleNodeConfig("witness", { alertWebhookUrl: url }));
+    const dir = tempDir("amtool-url");
+    fs.writeFileSync(path.join(dir, "alertmanager.yml"), renderedFile(doc, monitoringPaths.alertmanagerConfig));
+    expect(run("amtool", ["check-config", "alertmanager.yml"], { cwd: dir }).status).toBe(0);
+    expect(parse(renderedFile(doc, monitoringPaths.alertmanagerConfig)).receivers[0].webhook_configs[0].url).toBe(url);
+  });
+
+  it("listens beyond loopback only where the witness's firewall lets admins in, and runs no Alertmanager cluster port", () => {
+    const allowed = witnessInboundRules({ adminCidrs: ["198.51.100.0/24"], estatePeers: [] }).map((r) => r.port);
+    const listens: Record<string, string[]> = {};
+    for (const file of [monitoringPaths.defaults.prometheus, monitoringPaths.defaults.alertmanager, monitoringPaths.defaults.nodeExporter]) {
+      const { args } = sourceDefaults(renderedFile(witness, file));
+      listens[file] = args;
+      const address = flagValue(args, "--web.listen-address");
+      expect(address).toBeDefined();
+      const [host, port] = [address!.slice(0, address!.lastIndexOf(":")), Number(address!.slice(address!.lastIndexOf(":") + 1))];
+      if (host !== "127.0.0.1") {
+        expect({ file, port, allowed: allowed.includes(port) }).toEqual({ file, port, allowed: true });
+      }
+    }
+    expect(flagValue(listens[monitoringPaths.defaults.prometheus], "--web.listen-address")).toBe(`:${ports.prometheus}`);
+    expect(flagValue(listens[monitoringPaths.defaults.alertmanager], "--web.listen-address")).toBe("127.0.0.1:9093");
+    expect(flagValue(listens[monitoringPaths.defaults.alertmanager], "--cluster.listen-address")).toBe("");
+    expect(flagValue(listens[monitoringPaths.defaults.nodeExporter], "--web.listen-address")).toBe(`127.0.0.1:${ports.nodeExporter}`);
+  });
+});
+
+describe("alert rules under promtool test rules", () => {
+  it("fire and stay quiet as the fixture expects", () => {
+    const result = promtoolTestRules(shippedRules());
+    expect(result.output).toContain("SUCCESS");
+    expect(result.status).toBe(0);
+  });
+
+  it("the fixture has a firing and a quiet case for every alert of the rules file", () => {
+    const tests = parse(fs.readFileSync(fixture, "utf8")).tests as { alert_rule_test: { alertname: string; exp_alerts: unknown[] }[] }[];
+    const cases = tests.flatMap((t) => t.alert_rule_test);
+    for (const { alert } of rulesOf(shippedRules())) {
+      const mine = cases.filter((c) => c.alertname === alert);
+      expect({ alert, fires: mine.some((c) => c.exp_alerts.length > 0), quiet: mine.some((c) => c.exp_alerts.length === 0) }).toEqual({
+        alert,
+        fires: true,
+        quiet: true,
+      });
+    }
+  });
+
+  // Each mutant is still a valid rules file; the fixture must catch it.
+  const mutants: Array<[string, (rules: Rule[]) => Rule[]]> = [
+    ...["PostgreSQLDown", "HighReplicationLag", "HighDiskUsage", "StaleBackup", "BackupVerificationFailed"].map(
+      (alert): [string, (rules: Rule[]) => Rule[]] => [`${alert} removed`, (rules) => rules.filter((r) => r.alert !== alert)],
+    ),
+    ["PostgreSQLDown without the unreachable-exporter case", edit("PostgreSQLDown", (e) => e.replace(' or up{job="postgres"} == 0', ""))],
+    ["PostgreSQLDown for 3m", (rules) => rules.map((r) => (r.alert === "PostgreSQLDown" ? { ...r, for: "3m" } : r))],
+    ["replication lag threshold 100 s", edit("HighReplicationLag", (e) => e.replace("> 60", "> 100"))],
+    ["replication lag threshold 20 s", edit("HighReplicationLag", (e) => e.replace("> 60", "> 20"))],
+    ["replication lag from pg_replication_lag only", edit("HighReplicationLag", (e) => e.replace("(pg_replication_lag_seconds or pg_replication_lag)", "pg_replication_lag"))],
+    ["disk threshold 96 %", edit("HighDiskUsage", (e) => e.replace("> 90", "> 96"))],
+    ["disk threshold 80 %", edit("HighDiskUsage", (e) => e.replace("> 90", "> 80"))],
+    ["disk alert on tmpfs too", edit("HighDiskUsage", (e) => e.replaceAll("tmpfs|ramfs|", "ramfs|"))],
+    ["stale backup after 2 h", edit("StaleBackup", (e) => e.replace("> 3600", "> 7200"))],
+    ["stale backup after 30 min", edit("StaleBackup", (e) => e.replace("> 3600", "> 1800"))],
+    ["stale backup without the absent case", edit("StaleBackup", (e) => e.replace(/\s*or absent\(.*\)/, ""))],
+    ["verification alert on success", edit("BackupVerificationFailed", (e) => e.replace("== 0", "== 1"))],
+  ];
+  it.each(mutants)("fail when the rules are changed: %s", (_name, mutate) => {
+    const original = parse(shippedRules());
+    const mutated = { groups: [{ ...original.groups[0], rules: mutate(original.groups[0].rules) }] };
+    const mutatedYaml = stringify(mutated);
+    expect(mutatedYaml).not.toEqual(stringify(original));
+    const dir = tempDir("mutant");
+    fs.writeFileSync(path.join(dir, rulesFileName), mutatedYaml);
+    expect(run("promtool", ["check", "rules", rulesFileName], { cwd: dir }).status).toBe(0);
+    const result = promtoolTestRules(mutatedYaml);
+    expect(result.output).toContain("FAILED");
+    expect(result.status).not.toBe(0);
+  });
+
+  it("read the backup metrics by the names listed in monitoring.ts", () => {
+    const rules = shippedRules();
+    const named = new Set(rulesOf(rules).map((r) => r.expr).join("\n").match(/\bdr_estate_[a-z_]+\b/g));
+    expect([...named].sort()).toEqual([backupTextfileMetrics.lastSuccessTimestamp, backupTextfileMetrics.verificationSuccess].sort());
+  });
+});
+
+function edit(alert: string, change: (expr: string) => string): (rules: Rule[]) => Rule[] {
+  return (rules) => rules.map((r) => (r.alert === alert ? { ...r, expr: change(r.expr) } : r));
+}
+
+describe("data nodes: exporters", () => {
+  it.each(Object.entries(dataNodes))("%s installs both exporters on their standard ports, and no Prometheus", (_role, doc) => {
+    const parsed = parseCloudConfig(doc);
+    expect(parsed.packages).toEqual(expect.arrayContaining(["prometheus-node-exporter", "prometheus-postgres-exporter"]));
+    expect(parsed.packages).not.toContain("prometheus");
+    expect(parsed.packages).not.toContain("prometheus-alertmanager");
+
+    const nodeExporter = sourceDefaults(renderedFile(doc, monitoringPaths.defaults.nodeExporter)).args;
+    expect(flagValue(nodeExporter, "--web.listen-address")).toBe(":9100");
+    expect(flagValue(nodeExporter, "--collector.textfile.directory")).toBe(nodePaths.textfileMetrics);
+
+    const postgresExporter = sourceDefaults(renderedFile(doc, monitoringPaths.defaults.postgresExporter));
+    expect(flagValue(postgresExporter.args, "--web.listen-address")).toBe(":9187");
+    expect(flagValue(postgresExporter.args, "--extend.query-path")).toBe(monitoringPaths.postgresExporterQueries);
+    expect(postgresExporter.vars.DATA_SOURCE_NAME).toBe(`user=${monitoringRole} host=/run/postgresql port=5432 dbname=postgres sslmode=disable`);
+    expect(parsed.runcmd).toContain("systemctl enable --now dr-estate-monitoring-role.timer");
+    expect(renderedFile(doc, "/etc/systemd/system/dr-estate-monitoring-role.service")).toContain(
+      `ExecStart=${nodePaths.scripts}/ensure-monitoring-role.sh\n`,
+    );
+  });
+
+  it("opens the exporter ports to the estate's nodes only", () => {
+    const rules = dataNodeInboundRules({ adminCidrs: ["198.51.100.0/24"], estatePeers: ["198.51.100.30/32"] });
+    for (const port of [9100, 9187]) {
+      expect(rules.filter((r) => r.port === port).map((r) => r.sources)).toEqual([["198.51.100.30/32"]]);
+    }
+  });
+
+  it("ships ensure-monitoring-role.sh clean under shellcheck", () => {
+    const dir = tempDir("shellcheck");
+    fs.writeFileSync(path.join(dir, "ensure-monitoring-role.sh"), renderedFile(dataNodes.primary, `${nodePaths.scripts}/ensure-monitoring-role.sh`));
+    const result = run("shellcheck", ["ensure-monitoring-role.sh"], { cwd: dir });
+    expect(result.output).toBe("");
+    expect(result.status).toBe(0);
+  });
+});
+
+describe("data nodes: the shipped exporter settings against a real PostgreSQL", () => {
+  const doc = dataNodes.primary;
+  let dir: string;
+  let socketDir: string;
+  let etcDir: string;
+  let textfileDir: string;
+  const children: ChildProcess[] = [];
+  const scraped: string[] = [];
+  let postgresStarted = false;
+
+  const asPostgres = (...args: string[]) => run("runuser", ["-u", "postgres", "--", ...args], { cwd: dir });
+  const roleEnv = () => ({ ...process.env, DR_ESTATE_ETC: etcDir, PGHOST: socketDir, PGPORT: "5432" });
+  const ensureRole = () => run("sh", [path.join(dir, "ensure-monitoring-role.sh")], { cwd: dir, env: roleEnv() });
+
+  beforeAll(() => {
+    dir = tempDir("pg");
+    socketDir = path.join(dir, "socket");
+    etcDir = path.join(dir, "etc");
+    textfileDir = path.join(dir, "textfile");
+    for (const d of [socketDir, etcDir, textfileDir]) {
+      fs.mkdirSync(d, { mode: 0o755 });
+    }
+    fs.chownSync(dir, uid("postgres"), 0);
+    fs.chownSync(socketDir, uid("postgres"), 0);
+    fs.writeFileSync(path.join(etcDir, "estate.env"), renderedFile(doc, `${nodePaths.settings}/estate.env`));
+    fs.writeFileSync(path.join(dir, "ensure-monitoring-role.sh"), renderedFile(doc, `${nodePaths.scripts}/ensure-monitoring-role.sh`), { mode: 0o755 });
+    fs.writeFileSync(path.join(dir, "queries.yaml"), renderedFile(doc, monitoringPaths.postgresExporterQueries), { mode: 0o644 });
+    const init = asPostgres(`${postgresBin}/initdb`, "-D", path.join(dir, "data"), "-U", "postgres", "--auth-local=peer", "--auth-host=reject");
+    expect(init.status).toBe(0);
+  });
+
+  afterAll(async () => {
+    await Promise.all(children.map(stop));
+    if (postgresStarted) {
+      asPostgres(`${postgresBin}/pg_ctl`, "-D", path.join(dir, "data"), "-m", "immediate", "-w", "stop");
+    }
+  });
+
+  it("ensure-monitoring-role.sh waits quietly while PostgreSQL is not up yet", () => {
+    const result = ensureRole();
+    expect(result.output).toContain("not accepting connections yet");
+    expect(result.status).toBe(0);
+  });
+
+  it("ensure-monitoring-role.sh creates the role with pg_monitor, idempotently", () => {
+    const start = asPostgres(
+      `${postgresBin}/pg_ctl`, "-D", path.join(dir, "data"), "-l", path.join(dir, "postgres.log"), "-w", "-t", "60",
+      "-o", `-c listen_addresses='' -c unix_socket_directories='${socketDir}' -c port=5432`, "start",
+    );
+    expect(start.status).toBe(0);
+    postgresStarted = true;
+    for (let i = 0; i < 2; i += 1) {
+      const result = ensureRole();
+      expect(result.output).toContain(`role ${monitoringRole} has pg_monitor`);
+      expect(result.status).toBe(0);
+    }
+    const check = asPostgres(
+      "psql", "-X", "-t", "-A", "-h", socketDir, "-d", "postgres", "-c",
+      `SELECT rolcanlogin, rolsuper, pg_has_role('${monitoringRole}', 'pg_monitor', 'MEMBER') FROM pg_roles WHERE rolname = '${monitoringRole}'`,
+    );
+    expect(check.output.trim()).toBe("t|f|t");
+  });
+
+  it("postgres_exporter with the shipped settings, as the prometheus user over the socket, reports pg_up 1 and the lag", async () => {
+    const { args, vars } = sourceDefaults(renderedFile(doc, monitoringPaths.defaults.postgresExporter));
+    const dsn = vars.DATA_SOURCE_NAME.replace("host=/run/postgresql", `host=${socketDir}`);
+    expect(dsn).not.toEqual(vars.DATA_SOURCE_NAME);
+    const localArgs = args.map((a) =>
+      a.startsWith("--web.listen-address=") ? `--web.listen-address=127.0.0.1:${postgresExporterTestPort}`
+        : a.startsWith("--extend.query-path=") ? `--extend.query-path=${path.join(dir, "queries.yaml")}` : a,
+    );
+    children.push(start("/usr/bin/prometheus-postgres-exporter", localArgs, { DATA_SOURCE_NAME: dsn }));
+    const metrics = await scrapeUntil(postgresExporterTestPort, (m) => /^pg_up 1$/m.test(m) && /^pg_replication_lag\b/m.test(m));
+    expect(sample(metrics, "pg_up")).toBe(1);
+    expect(metrics).toMatch(/^pg_replication_lag(\{[^}]*\})? 0$/m);
+    scraped.push(metrics);
+  });
+
+  it("the node exporter with the shipped settings reads the backup metrics from the textfile directory", async () => {
+    const { args } = sourceDefaults(renderedFile(doc, monitoringPaths.defaults.nodeExporter));
+    const now = Math.floor(Date.now() / 1000);
+    fs.writeFileSync(
+      path.join(textfileDir, "dr_estate_backup.prom"),
+      [
+        `# TYPE ${backupTextfileMetrics.lastSuccessTimestamp} gauge`,
+        ...["hourly", "daily", "weekly"].map((s) => `${backupTextfileMetrics.lastSuccessTimestamp}{schedule="${s}"} ${now}`),
+        `# TYPE ${backupTextfileMetrics.verificationSuccess} gauge`,
+        `${backupTextfileMetrics.verificationSuccess} 1`,
+        `# TYPE ${backupTextfileMetrics.verificationTimestamp} gauge`,
+        `${backupTextfileMetrics.verificationTimestamp} ${now}`,
+        "",
+      ].join("\n"),
+      { mode: 0o644 },
+    );
+    const localArgs = args.map((a) =>
+      a.startsWith("--web.listen-address=") ? `--web.listen-address=127.0.0.1:${nodeExporterTestPort}`
+        : a.startsWith("--collector.textfile.directory=") ? `--collector.textfile.directory=${textfileDir}` : a,
+    );
+    expect(localArgs).not.toEqual(args);
+    children.push(start("/usr/bin/prometheus-node-exporter", localArgs, {}));
+    const metrics = await scrapeUntil(nodeExporterTestPort, (m) => m.includes(backupTextfileMetrics.verificationSuccess));
+    expect(sample(metrics, "node_textfile_scrape_error")).toBe(0);
+    expect(sample(metrics, `${backupTextfileMetrics.lastSuccessTimestamp}{schedule="hourly"}`)).toBe(now);
+    expect(sample(metrics, backupTextfileMetrics.verificationSuccess)).toBe(1);
+    expect(metrics).toMatch(/^node_filesystem_avail_bytes\{/m);
+    scraped.push(metrics);
+  });
+
+  it("every metric the rules read is one these exporters export (the lag under either exporter version's name)", () => {
+    expect(scraped).toHaveLength(2);
+    const exported = new Set(scraped.join("\n").split("\n").filter((l) => l && !l.startsWith("#")).map((l) => l.split(/[{ ]/)[0]));
+    const exprs = rulesOf(shippedRules()).map((r) => r.expr).join("\n");
+    const read = new Set(exprs.match(/\b(?:pg|node|dr_estate)_[a-z_]+\b/g));
+    // Scrape health comes from Prometheus itself; pg_replication_lag_seconds is the 0.13+ name.
+    const missing = [...read].filter((name) => !exported.has(name) && name !== "pg_replication_lag_seconds");
+    expect(missing).toEqual([]);
+    expect(read.has("pg_replication_lag")).toBe(true);
+  });
+
+  function start(binary: string, args: string[], env: Record<string, string>): ChildProcess {
+    // As the packaged units run them: as the `prometheus` user (which the packages create).
+    const child = spawn(binary, args, {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+      uid: uid("prometheus"),
+      gid: gid("prometheus"),
+    });
+    let log = "";
+    child.stdout?.on("data", (d) => (log += d));
+    child.stderr?.on("data", (d) => (log += d));
+    (child as ChildProcess & { log: () => string }).log = () => log;
+    return child;
+  }
+
+  async function scrapeUntil(port: number, ready: (metrics: string) => boolean): Promise<string> {
+    const deadline = Date.now() + 30_000;
+    let last = "";
+    while (Date.now() < deadline) {
+      try {
+        const response = await fetch(`http://127.0.0.1:${port}/metrics`);
+        last = await response.text();
+        if (response.ok && ready(last)) {
+          return last;
+        }
+      } catch {
+        // not listening yet
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    const logs = children.map((c) => (c as ChildProcess & { log?: () => string }).log?.() ?? "").join("\n");
+    throw new Error(`no ready metrics on 127.0.0.1:${port} within 30 s; last scrape:\n${last.slice(0, 2000)}\nlogs:\n${logs}`);
+  }
+});
+
+/** The value of the one sample whose name and labels are written exactly as given. */
+function sample(metrics: string, series: string): number | undefined {
+  const line = metrics.split("\n").find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+function uid(user: string): number {
+  return Number(run("id", ["-u", user]).output.trim());
+}
+
+function gid(user: string): number {
+  return Number(run("id", ["-g", user]).output.trim());
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) {
+    return;
+  }
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  child.kill("SIGTERM");
+  const timer = new Promise<void>((resolve) => setTimeout(resolve, 10_000).unref());
+  await Promise.race([exited, timer]);
+  if (child.exitCode === null && child.signalCode === null) {
+    child.kill("SIGKILL");
+    await exited;
+  }
+}

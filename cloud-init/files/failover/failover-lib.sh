@@ -1,0 +1,70 @@
+#!/bin/sh
+# Shared by the pg_auto_failover scripts: settings, paths and small helpers. Sourced, not run.
+# shellcheck disable=SC2034 # the variables are used by the scripts that source this file
+# Every path and port can be overridden from the environment so the drill can run three nodes on
+# one machine with the very same scripts.
+
+etc=${DR_ESTATE_ETC:-/etc/dr-estate}
+# shellcheck source=/dev/null
+. "$etc/estate.env"
+# shellcheck source=/dev/null
+. "$etc/secrets.env"
+
+pg_bin=${PG_BIN:-/usr/lib/postgresql/${PG_MAJOR}/bin}
+pgaf_pgdata=${PGAF_PGDATA:-/var/lib/postgresql/${PG_MAJOR}/estate}
+pgaf_port=${PGAF_PORT:-5432}
+pgaf_tls_dir=${PGAF_TLS_DIR:-/var/lib/postgresql/estate-tls}
+monitor_host=${MONITOR_HOST:-$WITNESS_IPV4}
+monitor_port=${MONITOR_PORT:-5432}
+export PG_CONFIG="$pg_bin/pg_config"
+
+log() {
+  echo "$(basename "$0"): $*" >&2
+}
+
+as_postgres() {
+  runuser -u postgres -- env PATH="$pg_bin:$PATH" "$@"
+}
+
+# The address this node's traffic to the witness leaves from: what peers see and allow. On
+# DigitalOcean that is the droplet's own address, not the reserved one.
+source_address_towards() {
+  ip -4 route get "$1" | sed -n 's/.* src \([0-9.]*\).*/\1/p'
+}
+
+# Every libpq connection of pg_auto_failover (keeper, monitor health checks, replication) presents
+# the node certificate; the same variables are set in the service unit.
+export PGSSLCERT="$pgaf_tls_dir/node.crt" PGSSLKEY="$pgaf_tls_dir/node.key" PGSSLROOTCERT="$pgaf_tls_dir/ca.crt"
+
+# Copies the estate's TLS files where the postgres user can read them.
+install_tls() {
+  install -d -o postgres -g postgres -m 0700 "$pgaf_tls_dir"
+  install -o postgres -g postgres -m 0644 "$etc/tls/ca.crt" "$pgaf_tls_dir/ca.crt"
+  install -o postgres -g postgres -m 0644 "$etc/tls/node.crt" "$pgaf_tls_dir/node.crt"
+  install -o postgres -g postgres -m 0600 "$etc/tls/node.key" "$pgaf_tls_dir/node.key"
+}
+
+monitor_uri() {
+  echo "postgres://autoctl_node:${FAILOVER_MONITOR_PASSWORD}@${monitor_host}:${monitor_port}/pg_auto_failover?sslmode=verify-ca&sslrootcert=${pgaf_tls_dir}/ca.crt"
+}
+
+# Waits until `$@` succeeds, at most $1 seconds; the rest of the arguments are the command.
+wait_until() {
+  deadline=$(( $(date +%s) + $1 ))
+  shift
+  until "$@" >/dev/null 2>&1; do
+    if [ "$(date +%s)" -ge "$deadline" ]; then
+      return 1
+    fi
+    sleep 2
+  done
+}
+
+# initdb's defaults trust every local connection; keep only what pg_auto_failover adds, and make
+# local logins peer-authenticated and loopback logins password-authenticated.
+harden_default_hba() {
+  sed -i -E \
+    -e 's/^(local[[:space:]]+.*[[:space:]])trust$/\1peer/' \
+    -e 's/^(host[[:space:]]+.*[[:space:]])trust$/\1scram-sha-256/' \
+    "$1/pg_hba.conf"
+}

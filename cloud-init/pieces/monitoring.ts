@@ -1,0 +1,112 @@
+import type { CloudConfigPart, WriteFile } from "../cloud-config";
+import { readCloudInitFile, renderTemplate } from "../files";
+import type { NodeConfig } from "../node-config";
+import { installScript, nodePaths } from "../node-paths";
+import { ports } from "../../estate/firewall-rules";
+
+/**
+ * Metrics the backup scripts write into the node exporter's textfile collector directory
+ * (nodePaths.textfileMetrics), read by the StaleBackup and BackupVerificationFailed rules.
+ * This is the one list of their names; the monitoring test checks the rules file uses exactly these.
+ */
+export const backupTextfileMetrics = {
+  /** Unix time of the newest successful backup, one series per `schedule` label: hourly, daily, weekly. */
+  lastSuccessTimestamp: "dr_estate_backup_last_success_timestamp_seconds",
+  /** 1 when the last verification of the backups succeeded, 0 when it failed. */
+  verificationSuccess: "dr_estate_backup_verification_success",
+  /** Unix time of the last verification run. */
+  verificationTimestamp: "dr_estate_backup_verification_timestamp_seconds",
+} as const;
+
+/** Where the monitoring files land on the nodes. */
+export const monitoringPaths = {
+  rules: "/etc/prometheus/rules/dr-estate.rules.yml",
+  prometheusConfig: "/etc/prometheus/prometheus.yml",
+  alertmanagerConfig: "/etc/prometheus/alertmanager.yml",
+  postgresExporterQueries: "/etc/prometheus/postgres-exporter-queries.yaml",
+  defaults: {
+    prometheus: "/etc/default/prometheus",
+    alertmanager: "/etc/default/prometheus-alertmanager",
+    nodeExporter: "/etc/default/prometheus-node-exporter",
+    postgresExporter: "/etc/default/prometheus-postgres-exporter",
+  },
+} as const;
+
+/** The PostgreSQL role postgres_exporter logs in as, over the local socket. */
+export const monitoringRole = "prometheus";
+export const alertmanagerPort = 9093;
+
+/**
+ * Data nodes run the node exporter and postgres_exporter; the witness runs Prometheus with the
+ * estate's alert rules, Alertmanager sending to the estate's webhook, and a loopback node exporter.
+ * The configuration files are written before the packages install (cloud-init installs with
+ * --force-confold), so every service starts with them.
+ */
+export function monitoring(node: NodeConfig): CloudConfigPart {
+  return node.role === "witness" ? witnessMonitoring(node) : dataNodeMonitoring();
+}
+
+function dataNodeMonitoring(): CloudConfigPart {
+  const ensureRole = installScript("monitoring/ensure-monitoring-role.sh");
+  return {
+    packages: ["prometheus-node-exporter", "prometheus-postgres-exporter"],
+    writeFiles: [
+      nodeExporterDefaults(`:${ports.nodeExporter}`),
+      file(monitoringPaths.postgresExporterQueries, readCloudInitFile("monitoring/postgres-exporter-queries.yaml")),
+      file(
+        monitoringPaths.defaults.postgresExporter,
+        renderTemplate("monitoring/prometheus-postgres-exporter.default", {
+          monitoringRole,
+          postgresPort: ports.postgres,
+          postgresExporterPort: ports.postgresExporter,
+          queriesPath: monitoringPaths.postgresExporterQueries,
+        }),
+      ),
+      ensureRole,
+      file("/etc/systemd/system/dr-estate-monitoring-role.service", renderTemplate("monitoring/dr-estate-monitoring-role.service", { ensureRoleScript: ensureRole.path })),
+      file("/etc/systemd/system/dr-estate-monitoring-role.timer", readCloudInitFile("monitoring/dr-estate-monitoring-role.timer")),
+    ],
+    runcmd: ["systemctl daemon-reload", "systemctl enable --now dr-estate-monitoring-role.timer"],
+  };
+}
+
+function witnessMonitoring(node: NodeConfig): CloudConfigPart {
+  return {
+    packages: ["prometheus", "prometheus-alertmanager", "prometheus-node-exporter"],
+    writeFiles: [
+      nodeExporterDefaults(`127.0.0.1:${ports.nodeExporter}`),
+      file(monitoringPaths.rules, readCloudInitFile("monitoring/dr-estate.rules.yml")),
+      file(
+        monitoringPaths.prometheusConfig,
+        renderTemplate("monitoring/prometheus.yml", {
+          estateName: node.estateName,
+          rulesPath: monitoringPaths.rules,
+          prometheusPort: ports.prometheus,
+          alertmanagerPort,
+          nodeExporterPort: ports.nodeExporter,
+          postgresExporterPort: ports.postgresExporter,
+          primaryIpv4: node.peers.primary,
+          standbyIpv4: node.peers.standby,
+        }),
+      ),
+      file(monitoringPaths.defaults.prometheus, renderTemplate("monitoring/prometheus.default", { prometheusPort: ports.prometheus })),
+      file(
+        monitoringPaths.alertmanagerConfig,
+        // JSON quoting is valid YAML and keeps any URL (or Terraform token) one scalar.
+        renderTemplate("monitoring/alertmanager.yml", { alertWebhookUrl: JSON.stringify(node.alertWebhookUrl) }),
+      ),
+      file(monitoringPaths.defaults.alertmanager, renderTemplate("monitoring/prometheus-alertmanager.default", { alertmanagerPort })),
+    ],
+  };
+}
+
+function nodeExporterDefaults(listenAddress: string): WriteFile {
+  return file(
+    monitoringPaths.defaults.nodeExporter,
+    renderTemplate("monitoring/prometheus-node-exporter.default", { listenAddress, textfileDirectory: nodePaths.textfileMetrics }),
+  );
+}
+
+function file(path: string, content: string): WriteFile {
+  return { path, content, permissions: "0644" };
+}

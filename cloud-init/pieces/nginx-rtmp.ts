@@ -1,0 +1,82 @@
+import { ports } from "../../estate/firewall-rules";
+import type { CloudConfigPart } from "../cloud-config";
+import { renderTemplate } from "../files";
+import type { NodeConfig } from "../node-config";
+import { installScript, nodePaths } from "../node-paths";
+
+/** Port of the streaming platform's application on the node; nginx proxies everything else to it. */
+export const applicationPort = 3000;
+
+/** Where nginx's main configuration is written on the node. */
+export const nginxConfigPath = "/etc/nginx/nginx.conf";
+
+/** Runtime directory (under /run) of the healthz unit, holding the marker nginx answers /healthz from. */
+const healthzRuntimeDirectory = "dr-estate/healthz";
+
+/** The values of cloud-init/files/nginx/nginx.conf's placeholders. */
+export interface NginxSettings {
+  /** `listen` argument of the HTTP server: HLS, /healthz, proxy to the application. */
+  readonly httpListen: string;
+  /** `listen` argument of the RTMP server. */
+  readonly rtmpListen: string;
+  /** Where the RTMP module writes playlists and segments; served under /hls/. */
+  readonly hlsDirectory: string;
+  /** Where healthz-update.sh keeps the marker (and the reason of a 503). */
+  readonly healthzDirectory: string;
+  readonly applicationAddress: string;
+  readonly pidFile: string;
+  readonly logDirectory: string;
+  /** Parent of nginx's client body and proxy temp folders. */
+  readonly tempDirectory: string;
+}
+
+/** What the nodes run: ports from the estate's firewall rules, Debian's own nginx paths. */
+export const nodeNginxSettings: NginxSettings = {
+  httpListen: String(ports.http),
+  rtmpListen: String(ports.rtmp),
+  hlsDirectory: "/var/lib/dr-estate/hls",
+  healthzDirectory: `/run/${healthzRuntimeDirectory}`,
+  applicationAddress: `127.0.0.1:${applicationPort}`,
+  pidFile: "/run/nginx.pid",
+  logDirectory: "/var/log/nginx",
+  tempDirectory: "/var/lib/nginx",
+};
+
+/** nginx.conf from its template; tests render the same template for loopback ports and temp folders. */
+export function renderNginxConfig(settings: NginxSettings): string {
+  return renderTemplate("nginx/nginx.conf", { ...settings });
+}
+
+/**
+ * NGINX with the RTMP module: RTMP ingest to HLS, the HLS files over HTTP with CORS, /healthz (200
+ * only on the writable PostgreSQL primary of a node fit to serve) and a reverse proxy to the application.
+ */
+export function nginxRtmp(_node: NodeConfig): CloudConfigPart {
+  const settings = nodeNginxSettings;
+  return {
+    packages: ["nginx", "libnginx-mod-rtmp"],
+    writeFiles: [
+      installScript("healthz/healthz-update.sh"),
+      {
+        path: "/etc/systemd/system/dr-estate-healthz.service",
+        content: renderTemplate("healthz/dr-estate-healthz.service", {
+          runtimeDirectory: healthzRuntimeDirectory,
+          intervalSeconds: 5,
+          scriptsDirectory: nodePaths.scripts,
+        }),
+        permissions: "0644",
+      },
+      // Deferred: written after the packages are installed, so nginx's own postinst starts with its
+      // stock configuration and never tries ours before the RTMP module is on disk.
+      { path: nginxConfigPath, content: renderNginxConfig(settings), permissions: "0644", defer: true },
+    ],
+    runcmd: [
+      `install -d -o www-data -g www-data -m 0755 ${settings.hlsDirectory}`,
+      "systemctl daemon-reload",
+      "systemctl enable --now dr-estate-healthz.service",
+      "nginx -t",
+      "systemctl enable nginx",
+      "systemctl restart nginx",
+    ],
+  };
+}

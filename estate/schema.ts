@@ -70,6 +70,27 @@ function checkPlacement(server: { provider: CloudProvider; location: string; siz
   }
 }
 
+const loopbackHost = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/;
+const stateEndpoint = z
+  .url({ protocol: /^https?$/, message: "must be the https:// URL of an S3-compatible endpoint" })
+  .refine((url) => url.startsWith("https://") || loopbackHost.test(new URL(url).hostname), "must use https:// (plain http only for a loopback test server)");
+
+/** Where Terraform state lives: never on a server of the estate, or losing that server loses the state. */
+const stateBackend = z.discriminatedUnion("backend", [
+  z.object({ backend: z.literal("local") }).strict(),
+  z
+    .object({
+      backend: z.literal("s3"),
+      bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be an S3 bucket name (3-63 characters of a-z, 0-9, '.', '-')"),
+      key: z.string().regex(/^[A-Za-z0-9!_.*'()\/-]+\.tfstate$/, "must be an object key ending in .tfstate").optional(),
+      region: z.string().min(1).default("us-east-1"),
+      endpoint: stateEndpoint,
+      /** OpenTofu's client-side state encryption, passphrase from TF_VAR_state_encryption_passphrase. */
+      encryption: z.enum(["none", "opentofu"], { message: "must be none or opentofu" }).default("none"),
+    })
+    .strict(),
+], { message: "backend must be local or s3" });
+
 /** Service hostnames must be unique and must not take a node record's name. */
 function checkHostnamesDistinct(hostnames: string[], ctx: z.RefinementCtx) {
   hostnames.forEach((hostname, index) => {
@@ -132,6 +153,7 @@ export const estateSchema = z
       })
       .strict()
       .default({ hourlyRetentionHours: 48, dailyRetentionDays: 30, weeklyRetentionWeeks: 12 }),
+    state: stateBackend.default({ backend: "local" }),
     alerts: z
       .object({
         webhookUrl: z.url({ protocol: /^https$/, message: "must be an https:// URL" }),
@@ -140,6 +162,13 @@ export const estateSchema = z
   })
   .strict()
   .superRefine((estate, ctx) => {
+    if (estate.state.backend === "s3") {
+      const stateHost = new URL(estate.state.endpoint).hostname;
+      const estateHosts = [estate.primary.ipv4, ...nodeNames.map((node) => `${node}.${estate.domain}`)];
+      if (estateHosts.includes(stateHost)) {
+        ctx.addIssue({ code: "custom", path: ["state", "endpoint"], message: "must not be a server of the estate: state has to survive the loss of any of them" });
+      }
+    }
     if (estate.standby.provider === estate.witness.provider && estate.standby.location === estate.witness.location) {
       ctx.addIssue({ code: "custom", path: ["witness", "location"], message: "must differ from the standby's location: the witness is the third failure domain" });
     }

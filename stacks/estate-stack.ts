@@ -2,7 +2,7 @@ import { CloudflareProvider } from "@cdktf/provider-cloudflare/lib/provider";
 import { LocalProvider } from "@cdktf/provider-local/lib/provider";
 import { RandomProvider } from "@cdktf/provider-random/lib/provider";
 import { TlsProvider } from "@cdktf/provider-tls/lib/provider";
-import { Aspects, Fn, TerraformOutput, TerraformStack } from "cdktf";
+import { Aspects, Fn, TerraformOutput, TerraformStack, Token } from "cdktf";
 import { Construct } from "constructs";
 import { NodeConfig, NodeRole, renderCloudConfig, renderNoCloudMetaData } from "../cloud-init";
 import { CloudNode } from "../constructs/cloud-node";
@@ -12,6 +12,7 @@ import { FailoverDns } from "../constructs/failover-dns";
 import { PrimaryNode } from "../constructs/primary-node";
 import { CloudProvider, dataNodeInboundRules, Estate, hostCidr, witnessInboundRules } from "../estate";
 import { FailoverTtlPolicy, NoWorldOpenPortsPolicy, PreventDestroyPolicy } from "../policies";
+import { configureStateBackend } from "./state-backend";
 
 export interface EstateStackProps {
   /** The validated estate description. */
@@ -25,6 +26,7 @@ export interface EstateStackProps {
 export class EstateStack extends TerraformStack {
   constructor(scope: Construct, id: string, { estate }: EstateStackProps) {
     super(scope, id);
+    configureStateBackend(this, estate.name, estate.state);
     new RandomProvider(this, "random");
     new TlsProvider(this, "tls");
     new LocalProvider(this, "local");
@@ -81,8 +83,10 @@ export class EstateStack extends TerraformStack {
       };
     };
 
-    standby.launchServer(renderCloudConfig(nodeConfig("standby", { dataDevice: standby.dataDevice })));
-    witness.launchServer(renderCloudConfig(nodeConfig("witness")));
+    const render = (config: NodeConfig, compressFiles: boolean) =>
+      renderCloudConfig(config, { compressFiles, isDeployTimeValue: (text) => Token.isUnresolved(text) });
+    standby.launchServer(render(nodeConfig("standby", { dataDevice: standby.dataDevice }), !standby.compressesUserData));
+    witness.launchServer(render(nodeConfig("witness"), !witness.compressesUserData));
 
     const cidrsOf = (node: CloudNode) => node.outboundIpv4s.map(hostCidr);
     const adminCidrs = estate.ssh.adminCidrs;
@@ -93,7 +97,8 @@ export class EstateStack extends TerraformStack {
       hostFirewallRules: dataNodeInboundRules({ adminCidrs, estatePeers: [...cidrsOf(standby), ...cidrsOf(witness)] }),
     });
     new PrimaryNode(this, "primary", {
-      userData: renderCloudConfig(primaryConfig),
+      // The seed has no size limit: plain files, readable by the operator who installs it.
+      userData: render(primaryConfig, false),
       metaData: renderNoCloudMetaData(primaryConfig),
     });
 

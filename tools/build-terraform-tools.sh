@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Builds OpenTofu and the Terraform providers the estate uses from their Go modules (the only route to
-# them from machines that cannot reach release downloads or the provider registry), and lays the
-# providers out as a filesystem mirror. Results are cached outside the repo, keyed by versions.env,
+# Builds OpenTofu, the Terraform providers the estate uses and the other Go tools of the tests
+# (actionlint, MinIO) from their Go modules (the only route to them from machines that cannot reach
+# release downloads or the provider registry), and lays the providers out as a filesystem mirror. Results are cached outside the repo, keyed by versions.env,
 # so a second run takes seconds.
 #
-# Prints the cache directory on its last line; it holds bin/tofu, mirror/ and tofu.rc (the CLI config
+# Prints the cache directory on its last line; it holds bin/ (tofu and the tools), mirror/ and tofu.rc (the CLI config
 # that points `tofu init` at the mirror: export TF_CLI_CONFIG_FILE=<dir>/tofu.rc).
 set -euo pipefail
 
@@ -67,7 +67,18 @@ build_provider() {
   done
 }
 
+build_tool() {
+  local binary=$1 module=$2 package=$3 src
+  src=$(module_dir "$module")
+  echo "building $binary from $module" >&2
+  (cd "$src" && CGO_ENABLED=0 go build -mod=mod -o "$out.partial/bin/$binary" "$package")
+}
+
 build_opentofu
+for var in $(compgen -v TOOL_); do
+  # shellcheck disable=SC2086 # the value is three space-separated words by design
+  build_tool ${!var}
+done
 for var in $(compgen -v PROVIDER_); do
   # shellcheck disable=SC2086 # the value is three space-separated words by design
   build_provider ${!var}

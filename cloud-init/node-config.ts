@@ -36,6 +36,20 @@ export interface BackupRetention {
   readonly weeklyRetentionWeeks: number;
 }
 
+/** An S3-compatible bucket that receives an encrypted copy of the pgBackRest repository (repo2). */
+export interface OffsiteRepository {
+  readonly endpoint: string;
+  readonly region: string;
+  readonly bucket: string;
+  /** Folder inside the bucket, such as /mhc-dr. */
+  readonly path: string;
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  /** Passphrase of the repository's aes-256-cbc cipher. */
+  readonly cipherPassphrase: string;
+  readonly retentionDays: number;
+}
+
 export interface NodeConfig {
   readonly role: NodeRole;
   readonly estateName: string;
@@ -58,4 +72,6 @@ export interface NodeConfig {
    * their provider's firewall; the bare-metal primary gets the same rules its peers get in the cloud.
    */
   readonly hostFirewallRules?: readonly FirewallRule[];
+  /** Off-site pgBackRest repository for the data nodes. Default: none, backups stay on the node. */
+  readonly offsiteBackups?: OffsiteRepository;
 }

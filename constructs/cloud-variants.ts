@@ -8,7 +8,10 @@ import { HetznerNode, registerHetznerSshKeys } from "./hetzner-node";
 
 /** Everything that differs between the cloud providers, chosen here and nowhere else. */
 export interface CloudVariant {
-  /** Configures the provider; its token comes from the environment (HCLOUD_TOKEN, DIGITALOCEAN_TOKEN). */
+  /**
+   * Configures the provider; credentials come from the environment (HCLOUD_TOKEN; DIGITALOCEAN_TOKEN,
+   * plus SPACES_ACCESS_KEY_ID / SPACES_SECRET_ACCESS_KEY when the off-site bucket is on Spaces).
+   */
   configureProvider(scope: Construct): void;
   registerSshKeys(scope: Construct, estateName: string, publicKeys: readonly string[]): string[];
   createNode(scope: Construct, id: string, props: CloudNodeProps): CloudNode;

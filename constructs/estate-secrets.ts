@@ -30,6 +30,8 @@ export class EstateSecrets extends Construct {
   readonly replicationPassword: string;
   readonly failoverMonitorPassword: string;
   readonly natsPassword: string;
+  /** Cipher passphrase of the off-site backup repository. */
+  readonly backupCipherPassphrase: string;
   readonly caCertificatePem: string;
   private readonly caKey: PrivateKey;
   private readonly caCertificate: SelfSignedCert;
@@ -39,6 +41,7 @@ export class EstateSecrets extends Construct {
     this.replicationPassword = this.password("replication-password");
     this.failoverMonitorPassword = this.password("failover-monitor-password");
     this.natsPassword = this.password("nats-password");
+    this.backupCipherPassphrase = this.password("backup-cipher-passphrase");
 
     this.caKey = new PrivateKey(this, "ca-key", { algorithm: "ECDSA", ecdsaCurve: "P256" });
     this.caCertificate = new SelfSignedCert(this, "ca-certificate", {

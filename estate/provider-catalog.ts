@@ -15,3 +15,6 @@ export const sizePatternByProvider: Record<CloudProvider, { pattern: RegExp; exa
   hetzner: { pattern: /^(cx|cpx|cax|ccx)\d{2}$/, example: "cx32" },
   digitalocean: { pattern: /^[a-z0-9]+(-[a-z0-9]+)+$/, example: "s-2vcpu-4gb" },
 };
+
+/** DigitalOcean regions with Spaces (S3-compatible object storage), for off-site backups. */
+export const spacesRegions = ["nyc3", "ams3", "sgp1", "fra1", "sfo2", "sfo3", "syd1", "blr1", "lon1", "tor1", "atl1"] as const;

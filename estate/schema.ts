@@ -1,6 +1,6 @@
 import * as net from "node:net";
 import { z } from "zod";
-import { CloudProvider, cloudProviders, locationsByProvider, sizePatternByProvider } from "./provider-catalog";
+import { CloudProvider, cloudProviders, locationsByProvider, sizePatternByProvider, spacesRegions } from "./provider-catalog";
 
 /** Names of the per-node DNS records; service hostnames may not take them. */
 export const nodeNames = ["primary", "standby", "witness"] as const;
@@ -150,6 +150,15 @@ export const estateSchema = z
         hourlyRetentionHours: z.number().int().min(1).max(24 * 14).default(48),
         dailyRetentionDays: z.number().int().min(1).max(366).default(30),
         weeklyRetentionWeeks: z.number().int().min(1).max(520).default(12),
+        /** An encrypted off-site copy of the pgBackRest repository in a bucket the stack creates. Default: none. */
+        offsite: z
+          .object({
+            provider: z.literal("digitalocean", { message: "must be digitalocean (Spaces)" }),
+            region: z.enum(spacesRegions, { message: `must be a DigitalOcean Spaces region: ${spacesRegions.join(", ")}` }),
+            retentionDays: z.number().int().min(7).max(3650).default(90),
+          })
+          .strict()
+          .optional(),
       })
       .strict()
       .default({ hourlyRetentionHours: 48, dailyRetentionDays: 30, weeklyRetentionWeeks: 12 }),

@@ -7,6 +7,7 @@ export const statefulResourceTypes = [
   "hcloud_primary_ip",
   "digitalocean_volume",
   "digitalocean_reserved_ip",
+  "digitalocean_spaces_bucket",
 ];
 
 /** Fails synth when a stateful resource could be destroyed by a plan without a human removing the guard. */

@@ -9,6 +9,7 @@ import { CloudNode } from "../constructs/cloud-node";
 import { cloudVariants } from "../constructs/cloud-variants";
 import { EstateSecrets } from "../constructs/estate-secrets";
 import { FailoverDns } from "../constructs/failover-dns";
+import { OffsiteBackups } from "../constructs/offsite-backups";
 import { PrimaryNode } from "../constructs/primary-node";
 import { CloudProvider, dataNodeInboundRules, Estate, hostCidr, witnessInboundRules } from "../estate";
 import { FailoverTtlPolicy, NoWorldOpenPortsPolicy, PreventDestroyPolicy } from "../policies";
@@ -32,14 +33,25 @@ export class EstateStack extends TerraformStack {
     new LocalProvider(this, "local");
     new CloudflareProvider(this, "cloudflare");
 
-    const providersInUse = [...new Set<CloudProvider>([estate.standby.provider, estate.witness.provider])];
-    const sshKeyIds = new Map<CloudProvider, string[]>();
-    for (const provider of providersInUse) {
+    const serverProviders = [...new Set<CloudProvider>([estate.standby.provider, estate.witness.provider])];
+    const offsite = estate.backups.offsite;
+    for (const provider of new Set([...serverProviders, ...(offsite ? [offsite.provider] : [])])) {
       cloudVariants[provider].configureProvider(this);
+    }
+    const sshKeyIds = new Map<CloudProvider, string[]>();
+    for (const provider of serverProviders) {
       sshKeyIds.set(provider, cloudVariants[provider].registerSshKeys(this, estate.name, estate.ssh.publicKeys));
     }
 
     const secrets = new EstateSecrets(this, "secrets", { estateName: estate.name });
+    const offsiteBackups = offsite
+      ? new OffsiteBackups(this, "offsite-backups", {
+          estateName: estate.name,
+          region: offsite.region,
+          retentionDays: offsite.retentionDays,
+          cipherPassphrase: secrets.backupCipherPassphrase,
+        })
+      : undefined;
     const standby = cloudVariants[estate.standby.provider].createNode(this, "standby", {
       name: `${estate.name}-standby`,
       location: estate.standby.location,
@@ -71,6 +83,7 @@ export class EstateStack extends TerraformStack {
         postgres: estate.postgres,
         backups: estate.backups,
         alertWebhookUrl: estate.alerts.webhookUrl,
+        offsiteBackups: role === "witness" ? undefined : offsiteBackups?.repository,
         secrets: {
           replicationPassword: secrets.replicationPassword,
           failoverMonitorPassword: secrets.failoverMonitorPassword,

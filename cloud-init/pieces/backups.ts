@@ -1,22 +1,8 @@
 import type { CloudConfigPart, WriteFile } from "../cloud-config";
 import { readCloudInitFile, renderTemplate } from "../files";
 import { failoverPaths } from "./failover";
-import type { NodeConfig } from "../node-config";
+import type { NodeConfig, OffsiteRepository } from "../node-config";
 import { installScript, nodePaths } from "../node-paths";
-
-/** An S3-compatible bucket that receives an encrypted copy of the pgBackRest repository (repo2). */
-export interface OffsiteRepository {
-  readonly endpoint: string;
-  readonly region: string;
-  readonly bucket: string;
-  /** Folder inside the bucket, such as /mhc-dr. */
-  readonly path: string;
-  readonly accessKeyId: string;
-  readonly secretAccessKey: string;
-  /** Passphrase of the repository's aes-256-cbc cipher. */
-  readonly cipherPassphrase: string;
-  readonly retentionDays: number;
-}
 
 /** Backup settings that NodeConfig does not carry (yet); every one has a default. */
 export interface BackupsOptions {
@@ -29,7 +15,7 @@ export interface BackupsOptions {
   /** ZFS dataset to snapshot every 6 hours; none: the snapshot job logs and does nothing. */
   readonly zfsDataset?: string;
   readonly zfsSnapshotRetentionDays?: number;
-  /** Off-site pgBackRest repository; none: the repo2 block is left out. */
+  /** Off-site pgBackRest repository. Default: the node's `offsiteBackups`; none: no repo2 block. */
   readonly offsite?: OffsiteRepository;
 }
 
@@ -103,6 +89,7 @@ export function pgbackrestConfig(node: NodeConfig, locations: PgbackrestLocation
  * snapshots. Schedules are in /etc/cron.d/dr-estate-backups, in UTC.
  */
 export function backups(node: NodeConfig, options: BackupsOptions = {}): CloudConfigPart {
+  const offsite = options.offsite ?? node.offsiteBackups;
   const settings: Record<string, string | number> = {
     verifyTables: (options.verifyTables ?? []).join(" "),
     verifyRequireRows: options.verifyRequireRows ? "yes" : "no",
@@ -110,7 +97,7 @@ export function backups(node: NodeConfig, options: BackupsOptions = {}): CloudCo
     coldStorageDir: options.coldStorageDirectory ?? "/srv/cold-storage/media",
     zfsDataset: options.zfsDataset ?? "",
     zfsRetentionDays: options.zfsSnapshotRetentionDays ?? 14,
-    pgbackrestRepos: options.offsite ? "1 2" : "1",
+    pgbackrestRepos: offsite ? "1 2" : "1",
     pgData: postgresDataDirectory(node),
   };
   for (const [name, value] of Object.entries(settings)) {
@@ -130,7 +117,7 @@ export function backups(node: NodeConfig, options: BackupsOptions = {}): CloudCo
       pgPort: 5432,
       pgSocketPath: "/var/run/postgresql",
     },
-    options.offsite,
+    offsite,
   );
   const writeFiles: WriteFile[] = [
     ...backupScripts.map((script) =>

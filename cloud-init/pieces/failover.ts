@@ -1,5 +1,5 @@
-import type { CloudConfigPart } from "../cloud-config";
-import { renderTemplate } from "../files";
+import type { CloudConfigPart, WriteFile } from "../cloud-config";
+import { readCloudInitFile, renderTemplate } from "../files";
 import type { NodeConfig } from "../node-config";
 import { installScript, nodePaths } from "../node-paths";
 
@@ -12,6 +12,9 @@ export function failoverPaths(node: Pick<NodeConfig, "postgres">) {
   };
 }
 
+/** The monitor's failover timing (health checks, unhealthy and demote timeouts), included by its postgresql.conf. */
+export const monitorTimingPath = `${nodePaths.settings}/pgautofailover-monitor.conf`;
+
 /**
  * pg_auto_failover: the monitor on the witness, a keeper on each data node. The keeper owns
  * PostgreSQL (no distribution cluster is created), so a node only ever runs PostgreSQL in the role
@@ -21,16 +24,32 @@ export function failover(node: NodeConfig): CloudConfigPart {
   const paths = failoverPaths(node);
   const initScript = node.role === "witness" ? "failover/monitor-init.sh" : "failover/node-init.sh";
   const unit = renderTemplate("failover/pgautofailover.service", { role: node.role, ...paths });
+  const witnessOnly: WriteFile[] = node.role === "witness" ? witnessFiles() : [];
   return {
+    // curl posts the failover events to the webhook.
+    packages: node.role === "witness" ? ["curl"] : [],
     writeFiles: [
       installScript("failover/failover-lib.sh"),
       installScript(initScript),
+      ...witnessOnly,
       { path: "/etc/systemd/system/pgautofailover.service", content: unit, permissions: "0644" },
     ],
     runcmd: [
       `${nodePaths.scripts}/${initScript.split("/")[1]}`,
       "systemctl daemon-reload",
       "systemctl enable --now pgautofailover.service",
+      ...(node.role === "witness" ? ["systemctl enable --now dr-estate-failover-events.timer"] : []),
     ],
   };
+}
+
+/** The monitor's timing, and the failover event log (recorder, its timer) that reads the monitor's events. */
+function witnessFiles(): WriteFile[] {
+  const unit = (name: string, content: string): WriteFile => ({ path: `/etc/systemd/system/${name}`, content, permissions: "0644" });
+  return [
+    { path: monitorTimingPath, content: readCloudInitFile("failover/pgautofailover-monitor.conf"), permissions: "0644" },
+    installScript("failover/failover-events.sh"),
+    unit("dr-estate-failover-events.service", renderTemplate("failover/dr-estate-failover-events.service", { scriptsDirectory: nodePaths.scripts })),
+    unit("dr-estate-failover-events.timer", readCloudInitFile("failover/dr-estate-failover-events.timer")),
+  ];
 }

@@ -16,6 +16,9 @@ pgaf_port=${PGAF_PORT:-5432}
 pgaf_tls_dir=${PGAF_TLS_DIR:-/var/lib/postgresql/estate-tls}
 monitor_host=${MONITOR_HOST:-$WITNESS_IPV4}
 monitor_port=${MONITOR_PORT:-5432}
+# Seconds after which a primary that reaches neither the monitor nor its standby demotes itself.
+# Must stay well below the monitor's unhealthy + demote timeouts (pgautofailover-monitor.conf).
+keeper_network_partition_timeout=8
 export PG_CONFIG="$pg_bin/pg_config"
 
 log() {
@@ -67,4 +70,14 @@ harden_default_hba() {
     -e 's/^(local[[:space:]]+.*[[:space:]])trust$/\1peer/' \
     -e 's/^(host[[:space:]]+.*[[:space:]])trust$/\1scram-sha-256/' \
     "$1/pg_hba.conf"
+}
+
+# set_role_password DATABASE ROLE PASSWORD: sets a role's password with the node's PostgreSQL
+# started just for it (pg_autoctl creates the roles without the passwords the estate generated).
+set_role_password() {
+  as_postgres pg_ctl -D "$pgaf_pgdata" -o "-p $pgaf_port" -w start >/dev/null
+  as_postgres psql -p "$pgaf_port" -d "$1" -v ON_ERROR_STOP=1 -q -v role="$2" -v password="$3" <<'SQL'
+ALTER ROLE :"role" PASSWORD :'password';
+SQL
+  as_postgres pg_ctl -D "$pgaf_pgdata" -w stop >/dev/null
 }

@@ -26,10 +26,7 @@ harden_default_hba "$pgaf_pgdata"
 sed -i '1i local "pg_auto_failover" "autoctl_node" peer map=pgautofailover\
 hostssl "pg_auto_failover" "autoctl_node" all scram-sha-256 clientcert=verify-ca' "$pgaf_pgdata/pg_hba.conf"
 echo "pgautofailover postgres autoctl_node" >> "$pgaf_pgdata/pg_ident.conf"
+printf "\n# The estate's failover timing\ninclude '%s'\n" "$etc/pgautofailover-monitor.conf" >> "$pgaf_pgdata/postgresql.conf"
 
-as_postgres pg_ctl -D "$pgaf_pgdata" -o "-p $pgaf_port" -w start >/dev/null
-as_postgres psql -p "$pgaf_port" -d pg_auto_failover -v ON_ERROR_STOP=1 -q -v password="$FAILOVER_MONITOR_PASSWORD" <<'SQL'
-ALTER USER autoctl_node PASSWORD :'password';
-SQL
-as_postgres pg_ctl -D "$pgaf_pgdata" -w stop >/dev/null
+set_role_password pg_auto_failover autoctl_node "$FAILOVER_MONITOR_PASSWORD"
 log "monitor initialised in $pgaf_pgdata on port $pgaf_port"

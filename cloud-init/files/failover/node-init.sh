@@ -35,6 +35,16 @@ if [ "$NODE_ROLE" = "primary" ]; then priority=100; else priority=50; fi
 if [ "$PG_SYNCHRONOUS_REPLICATION" = "true" ]; then quorum=true; else quorum=false; fi
 
 install -d -o postgres -g postgres -m 0700 "$pgaf_pgdata"
+# Other pieces (WAL archiving) add PostgreSQL settings as files in the estate's conf.d folder. A node
+# that clones the primary also clones the include line: the folder must exist before the clone starts.
+conf_d=${PG_CONF_D:-$etc/postgresql.conf.d}
+install -d -m 0755 "$conf_d"
+# The keeper's own connections as the replication user (pg_rewind, the readiness check before a
+# pg_basebackup when an old primary rejoins) carry no password: the unit points PGPASSFILE here.
+umask 077
+printf '*:*:*:pgautofailover_replicator:%s\n' "$(printf '%s' "$REPLICATION_PASSWORD" | sed 's/[\\:]/\\&/g')" > "$pgaf_tls_dir/pgpass"
+umask 022
+chown postgres:postgres "$pgaf_tls_dir/pgpass"
 # PGPASSWORD reaches the standby's initial pg_basebackup from the primary.
 as_postgres env PGPASSWORD="$REPLICATION_PASSWORD" pg_autoctl create postgres \
   --pgdata "$pgaf_pgdata" --pgport "$pgaf_port" --pgctl "$pg_bin/pg_ctl" \
@@ -44,19 +54,22 @@ as_postgres env PGPASSWORD="$REPLICATION_PASSWORD" pg_autoctl create postgres \
   --candidate-priority "$priority" --replication-quorum "$quorum"
 as_postgres pg_autoctl config set --pgdata "$pgaf_pgdata" replication.password "$REPLICATION_PASSWORD" >/dev/null
 harden_default_hba "$pgaf_pgdata"
-# Other pieces (WAL archiving) add PostgreSQL settings as files in the estate's conf.d folder.
-conf_d=${PG_CONF_D:-$etc/postgresql.conf.d}
-install -d -m 0755 "$conf_d"
-printf "\n# Settings of the estate's other pieces\ninclude_dir '%s'\n" "$conf_d" >> "$pgaf_pgdata/postgresql.conf"
+if ! grep -qF "include_dir '$conf_d'" "$pgaf_pgdata/postgresql.conf"; then
+  printf "\n# Settings of the estate's other pieces\ninclude_dir '%s'\n" "$conf_d" >> "$pgaf_pgdata/postgresql.conf"
+fi
 # The monitor's health checks may come from an address other than the one it registered (its
 # provider's outbound address): accept them from anywhere with a certificate of the estate CA.
-sed -i '1i hostssl all "pgautofailover_monitor" all trust clientcert=verify-ca' "$pgaf_pgdata/pg_hba.conf"
+# pg_rewind (an old primary rejoining as a standby) connects to the "postgres" database as the
+# replication user; pg_autoctl only allows that user into replication and $PG_DATABASE.
+sed -i '1i hostssl all "pgautofailover_monitor" all trust clientcert=verify-ca\
+hostssl postgres "pgautofailover_replicator" all scram-sha-256 clientcert=verify-ca' "$pgaf_pgdata/pg_hba.conf"
 
-if [ "$NODE_ROLE" = "primary" ]; then
-  as_postgres pg_ctl -D "$pgaf_pgdata" -o "-p $pgaf_port" -w start >/dev/null
-  as_postgres psql -p "$pgaf_port" -d postgres -v ON_ERROR_STOP=1 -q -v password="$REPLICATION_PASSWORD" <<'SQL'
-ALTER USER pgautofailover_replicator PASSWORD :'password';
-SQL
-  as_postgres pg_ctl -D "$pgaf_pgdata" -w stop >/dev/null
+as_postgres pg_autoctl config set --pgdata "$pgaf_pgdata" timeout.network_partition_timeout "$keeper_network_partition_timeout" >/dev/null
+
+# The node whose data was created here (the formation's first primary) sets the replication
+# password; a node that joined an existing formation (a standby, or a primary reinstalled after a
+# failover) cloned its data, password included, from the current primary.
+if [ -f "$pgaf_pgdata/PG_VERSION" ] && [ ! -f "$pgaf_pgdata/standby.signal" ]; then
+  set_role_password postgres pgautofailover_replicator "$REPLICATION_PASSWORD"
 fi
 log "$NODE_ROLE joined the formation as $node_address:$pgaf_port"

@@ -1,0 +1,107 @@
+// The failover drill's scenarios (drill/), asserted for correctness only: timings are measured by
+// `npm run drill`, never asserted here. Three nodes in network namespaces (addresses from
+// 198.51.100.0/24 exist only inside them), built from the rendered cloud-init files, under a write
+// load that records every acknowledged transaction.
+import { DrillEstate } from "../../drill/estate";
+import {
+  DrillContext,
+  failoverLog,
+  partition,
+  plannedSwitchover,
+  reinstallAndFailback,
+  rejoin,
+  splitBrainSamples,
+  startDrill,
+  UnplannedResult,
+  unplannedFailover,
+} from "../../drill/scenarios";
+
+// The drill's progress on stderr: on a failure, it says what the estate was doing.
+const log = (line: string) => process.stderr.write(`[drill] ${line}\n`);
+let estate: DrillEstate;
+let context: DrillContext;
+let unplanned: UnplannedResult;
+
+beforeAll(async () => {
+  estate = new DrillEstate({ portBase: 47400, log });
+  await estate.build();
+  context = await startDrill(estate, log, 100);
+}, 600_000);
+
+afterAll(async () => {
+  await context?.writer.stop();
+  await context?.observer.stop();
+  estate?.cleanup();
+});
+
+test("planned switchover: the standby becomes the writable primary and no acknowledged transaction is lost", async () => {
+  const result = await plannedSwitchover(context);
+  expect(result.new_primary).not.toBe(result.old_primary);
+  expect(result.acknowledged).toBeGreaterThan(0);
+  expect(result.lost_ids).toEqual([]);
+  expect(result.lost_transactions).toBe(0);
+  expect(result.double_writable_samples).toBe(0);
+}, 600_000);
+
+test("unplanned: after kill -9 of the primary, the standby is promoted and only it accepts writes", async () => {
+  unplanned = await unplannedFailover(context);
+  expect(unplanned.new_primary).not.toBe(unplanned.old_primary);
+  expect(await estate.isWritable(unplanned.new_primary)).toBe(true);
+  expect(await estate.isWritable(unplanned.old_primary)).toBe(false);
+  expect(unplanned.double_writable_samples).toBe(0);
+}, 600_000);
+
+test("rejoin: the old primary comes back as a standby streaming from the new one, never accepting a write", async () => {
+  const result = await rejoin(context, unplanned.old_primary);
+  expect(result.probes).toBeGreaterThan(0);
+  expect(result.writes_accepted_on_old_primary).toBe(0);
+  expect(result.in_recovery).toBe(true);
+  expect(result.streaming_from_primary).toBe(true);
+  expect(result.has_latest_writes).toBe(true);
+  expect(result.double_writable_samples).toBe(0);
+}, 600_000);
+
+test("partition: the standby cut off from the primary (the witness sees both) is not promoted", async () => {
+  // Longer than the monitor's unhealthy + demote timeouts (10 s + 12 s): a failover would have happened.
+  const result = await partition(context, 30);
+  expect(result.promoted).toBe(false);
+  expect(result.samples_not_exactly_the_primary).toBe(0);
+  expect(result.primary_acks_last_10s).toBeGreaterThan(0);
+  expect(result.lost_transactions).toBe(0);
+}, 600_000);
+
+test("primary lost for good: reinstalled from its seed it joins as a standby, and failback loses nothing", async () => {
+  const result = await reinstallAndFailback(context, "primary");
+  expect(result.failover.new_primary).toBe("standby");
+  expect(result.failover.double_writable_samples).toBe(0);
+  expect(result.streaming_from_primary).toBe(true);
+  expect(result.has_latest_writes).toBe(true);
+  expect(result.failback.new_primary).toBe("primary");
+  expect(result.failback.lost_transactions).toBe(0);
+}, 900_000);
+
+test("/healthz answered 200 on exactly the writable node at every observation point", () => {
+  expect(context.points.length).toBeGreaterThanOrEqual(8);
+  for (const point of context.points) {
+    expect({ label: point.label, writable: point.writable.length, healthz200: point.healthz200 }).toEqual({
+      label: point.label,
+      writable: 1,
+      healthz200: point.writable,
+    });
+  }
+});
+
+test("the observer never saw two writable nodes", () => {
+  const result = splitBrainSamples(context);
+  expect(result.samples).toBeGreaterThan(100);
+  expect(result.double_writable).toBe(0);
+});
+
+test("the witness logged every promotion in an intact hash chain, posted them, and rejects a tampered copy", async () => {
+  // planned, unplanned, the reinstall's failover and its failback
+  const result = await failoverLog(context, 4);
+  expect(result.chain_intact).toBe(true);
+  expect(result.promotions_logged).toBeGreaterThanOrEqual(4);
+  expect(result.promotions_posted).toBe(result.promotions_logged);
+  expect(result.tampered_copy_rejected).toBe(true);
+}, 120_000);

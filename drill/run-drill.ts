@@ -1,0 +1,132 @@
+// `npm run drill`: builds the estate's witness, primary and standby on this machine (one network
+// namespace each) from the rendered cloud-init documents, puts a write load on it, runs the
+// failover scenarios, prints a Markdown table and writes drill-report.json at the project root.
+// Needs root (network namespaces, runuser), PostgreSQL 15 and pg_auto_failover (Debian packages).
+//
+//   DRILL_WRITE_RATE        transactions per second of the load (default 100; 0: as fast as it goes)
+//   DRILL_PARTITION_SECONDS how long the standby stays cut off (default 65)
+//   DRILL_PORT_BASE         PostgreSQL ports are base+1..3 (default 47300)
+//   DRILL_KEEP=1            keep the temp folder (logs, data directories) for inspection
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { DrillEstate } from "./estate";
+import {
+  DrillContext,
+  failoverLog,
+  monitorSettings,
+  observe,
+  partition,
+  plannedSwitchover,
+  postmasterOnlyKill,
+  reinstallAndFailback,
+  rejoin,
+  splitBrainSamples,
+  startDrill,
+  unplannedFailover,
+} from "./scenarios";
+
+const log = (line: string) => console.error(`[drill ${new Date().toISOString().slice(11, 19)}] ${line}`);
+
+async function main(): Promise<number> {
+  const writeRate = Number(process.env.DRILL_WRITE_RATE ?? 100);
+  const holdSeconds = Number(process.env.DRILL_PARTITION_SECONDS ?? 65);
+  const estate = new DrillEstate({ portBase: Number(process.env.DRILL_PORT_BASE ?? 47300), log });
+  const cleanup = () => estate.cleanup(process.env.DRILL_KEEP === "1");
+  process.on("exit", cleanup);
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+    process.on(signal, () => {
+      log(`${signal}: cleaning up`);
+      cleanup();
+      process.exit(130);
+    });
+  }
+  if (process.env.DRILL_KEEP === "1") {
+    log(`work folder: ${estate.root}`);
+  }
+
+  const started = Date.now();
+  await estate.build();
+  log(`formation built in ${Math.round((Date.now() - started) / 1000)} s; /healthz script: ${estate.healthzSource}`);
+  const settings = await monitorSettings(estate);
+  const context: DrillContext = await startDrill(estate, log, writeRate);
+
+  const planned = await plannedSwitchover(context);
+  log(`planned: writable new primary after ${planned.rto_seconds} s, ${planned.lost_transactions} lost`);
+  const postmasterOnly = await postmasterOnlyKill(context);
+  log(`postmaster-only: failed over: ${postmasterOnly.failed_over}, writes back after ${postmasterOnly.rto_seconds} s, ${postmasterOnly.lost_transactions} lost`);
+  const unplanned = await unplannedFailover(context);
+  log(`unplanned: RTO ${unplanned.rto_seconds} s, ${unplanned.lost_transactions} lost`);
+  const rejoined = await rejoin(context, unplanned.old_primary);
+  log(`rejoin: ok ${rejoined.ok}, secondary after ${rejoined.seconds_to_secondary} s, ${rejoined.writes_accepted_on_old_primary} writes accepted on the old primary`);
+  const cut = await partition(context, holdSeconds);
+  log(`partition: promoted ${cut.promoted}`);
+  const reinstalled = await reinstallAndFailback(context, "primary");
+  log(`reinstall: ok ${reinstalled.ok}, standby after ${reinstalled.seconds_to_secondary} s, failback lost ${reinstalled.failback.lost_transactions}`);
+  // Planned, unplanned, the reinstall's failover and the failback each promote once; the
+  // postmaster-only kill may add one.
+  const eventLog = await failoverLog(context, 4);
+  log(`failover log: ${eventLog.entries} entries, chain intact ${eventLog.chain_intact}, ${eventLog.promotions_logged} promotions logged, ${eventLog.promotions_posted} posted`);
+  await observe(context, "end of drill");
+  await context.writer.stop();
+  await context.observer.stop();
+
+  const splitBrain = splitBrainSamples(context);
+  const healthz = {
+    script: estate.healthzSource,
+    points: context.points,
+    ok: estate.hasHealthz ? context.points.every((p) => p.ok) : null,
+  };
+  const report = {
+    generated_at: new Date().toISOString(),
+    machine: { cpus: os.cpus().length, memory_gb: Math.round(os.totalmem() / 2 ** 30) },
+    setup: {
+      postgres_major: 15,
+      replication: "asynchronous",
+      write_rate_per_second: writeRate === 0 ? "unlimited" : writeRate,
+      acknowledged_writes: context.writer.events.filter((e) => e.e === "ack").length,
+      monitor_settings: settings,
+      note: "unplanned = the node is gone: its keeper tree and postmaster are SIGKILLed and not restarted (systemd's Restart=always would restart a killed keeper on a live host)",
+    },
+    planned,
+    unplanned,
+    unplanned_postmaster_only: postmasterOnly,
+    rejoin: rejoined,
+    partition: cut,
+    reinstall: reinstalled,
+    healthz,
+    split_brain: splitBrain,
+    failover_log: eventLog,
+  };
+  const reportPath = path.join(__dirname, "..", "drill-report.json");
+  fs.writeFileSync(reportPath, JSON.stringify(report, null, 2) + "\n");
+
+  const yes = (ok: boolean) => (ok ? "pass" : "FAIL");
+  const rows = [
+    ["planned switchover", yes(planned.lost_transactions === 0 && planned.new_primary !== planned.old_primary), `${planned.rto_seconds} s`, planned.lost_transactions, `${planned.old_primary} -> ${planned.new_primary}; write gap ${planned.write_gap_seconds} s`],
+    ["unplanned (kill -9 keeper tree + postmaster)", yes(unplanned.double_writable_samples === 0), `${unplanned.rto_seconds} s`, unplanned.lost_transactions, `${unplanned.old_primary} -> ${unplanned.new_primary}; async replication`],
+    ["unplanned variant: kill -9 postmaster only", yes(postmasterOnly.double_writable_samples === 0), `${postmasterOnly.rto_seconds} s`, postmasterOnly.lost_transactions, postmasterOnly.failed_over ? `failed over to ${postmasterOnly.new_primary}` : `no failover: the keeper restarted PostgreSQL on ${postmasterOnly.old_primary}`],
+    ["partition (standby cut off from primary)", yes(!cut.promoted && cut.primary_acks_last_10s > 0), "-", cut.lost_transactions, `held ${cut.held_seconds} s; promoted: ${cut.promoted}; primary writes during: ${cut.primary_acks_during_partition}; max write gap ${cut.max_write_gap_seconds} s`],
+    ["rejoin (old primary restarted)", yes(rejoined.ok), `${rejoined.seconds_to_secondary} s to secondary`, "-", `${rejoined.writes_accepted_on_old_primary} of ${rejoined.probes} probe writes accepted on the old primary; pg_rewind in log: ${rejoined.pg_rewind_in_keeper_log}`],
+    ["primary lost, reinstalled from its seed, failback", yes(reinstalled.ok), `${reinstalled.failover.rto_seconds} s`, reinstalled.failover.lost_transactions + reinstalled.failback.lost_transactions, `standby again after ${reinstalled.seconds_to_secondary} s; failback switchover ${reinstalled.failback.rto_seconds} s, ${reinstalled.failback.lost_transactions} lost`],
+    ["/healthz", estate.hasHealthz ? yes(healthz.ok === true) : "n/a", "-", "-", estate.hasHealthz ? `${context.points.filter((p) => p.ok).length}/${context.points.length} observation points: 200 on exactly the writable node` : "healthz-update.sh not found"],
+    ["failover event log (witness)", yes(eventLog.ok), "-", "-", `${eventLog.entries} entries, chain intact: ${eventLog.chain_intact}; ${eventLog.promotions_logged} promotions logged, ${eventLog.promotions_posted} posted to the webhook; tampered copy rejected: ${eventLog.tampered_copy_rejected}`],
+    ["split brain (observer, every 250 ms)", yes(splitBrain.double_writable === 0), "-", "-", `${splitBrain.double_writable} of ${splitBrain.samples} samples with two writable nodes`],
+  ];
+  const table = [
+    "| scenario | result | RTO | lost acknowledged tx | notes |",
+    "| --- | --- | --- | --- | --- |",
+    ...rows.map((row) => `| ${row.join(" | ")} |`),
+  ].join("\n");
+  console.log(`\n## Failover drill (${report.generated_at})\n\n${table}\n\nReport: ${reportPath}`);
+  const failed = rows.some((row) => row[1] === "FAIL");
+  return failed ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error) => {
+    log(`drill failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+    process.exit(1);
+  },
+);

@@ -202,24 +202,18 @@ export class DrillEstate {
     this.webhook = this.startProgram(this.nodes.witness.namespace, "webhook", { port: this.webhookPort });
     const witness = this.nodes.witness;
     this.log("witness: monitor-init.sh");
-    await this.runInit(witness, "monitor-init.sh");
-    this.testOnlyTuning(witness);
-    this.startKeeper("witness");
+    await this.initAndStart(witness, "monitor-init.sh");
     await waitFor("the monitor to answer", 60, async () => ((await this.monitorSql("select 1")) === "1" ? true : undefined));
 
     this.log("primary: node-init.sh");
-    await this.runInit(this.nodes.primary, "node-init.sh");
-    this.testOnlyTuning(this.nodes.primary);
-    this.startKeeper("primary");
+    await this.initAndStart(this.nodes.primary, "node-init.sh");
     await waitFor("the primary to reach single", 120, async () => {
       const node = (await this.monitorNodes()).find((n) => n.name === "primary");
       return node?.reported === "single" ? true : undefined;
     });
 
     this.log("standby: node-init.sh");
-    await this.runInit(this.nodes.standby, "node-init.sh");
-    this.testOnlyTuning(this.nodes.standby);
-    this.startKeeper("standby");
+    await this.initAndStart(this.nodes.standby, "node-init.sh");
     const roles = await this.waitForHealthyFormation(180);
     if (roles.primary !== "primary") {
       throw new Error(`the formation came up with ${roles.primary} as primary`);
@@ -272,7 +266,7 @@ export class DrillEstate {
     for (const name of settings) {
       copy(`${nodePaths.settings}/${name}`, path.join(node.etc, name));
     }
-    const scripts = node.role === "witness" ? ["failover-lib.sh", "monitor-init.sh", "failover-events.sh"] : ["failover-lib.sh", "node-init.sh"];
+    const scripts = node.role === "witness" ? ["failover-lib.sh", "monitor-init.sh", "failover-events.sh"] : ["failover-lib.sh", "node-init.sh", "register-with-new-monitor.sh"];
     for (const name of scripts) {
       copy(`${nodePaths.scripts}/${name}`, path.join(node.lib, name));
     }
@@ -372,23 +366,53 @@ export class DrillEstate {
     if (node.keeper) {
       throw new Error(`${role} is still running: kill it first`);
     }
+    this.blank(node);
+    await this.monitorSql(`select pgautofailover.remove_node('${node.address}', ${node.port}, true)`);
+    this.log(`${role}: removed from the monitor; node-init.sh on a blank node`);
+    await this.initAndStart(node, "node-init.sh");
+  }
+
+  /**
+   * The runbook for a lost witness: a new server whose monitor starts empty, then each data node
+   * (the primary first) registers with the new monitor while it keeps running.
+   */
+  async rebuildWitness(primary: DataRole): Promise<void> {
+    const witness = this.nodes.witness;
+    await this.killNode("witness");
+    this.blank(witness);
+    this.log("witness: monitor-init.sh on a blank server");
+    await this.initAndStart(witness, "monitor-init.sh");
+    await waitFor("the new monitor to answer", 60, async () => ((await this.monitorSql("select 1")) === "1" ? true : undefined));
+    for (const role of [primary, primary === "primary" ? "standby" : "primary"] as const) {
+      this.log(`${role}: register-with-new-monitor.sh (its keeper keeps running)`);
+      await this.runInit(this.nodes[role], "register-with-new-monitor.sh");
+    }
+  }
+
+  /** A new disk: everything the node had is gone, and its cloud-init files are written again. */
+  private blank(node: NodeRuntime): void {
+    // The failover event log is append-only where the filesystem allows it.
     spawnSync("chattr", ["-R", "-a", node.dir]);
     fs.rmSync(node.dir, { recursive: true, force: true });
     this.installFiles(node);
-    await this.monitorSql(`select pgautofailover.remove_node('${node.address}', ${node.port}, true)`);
-    this.log(`${role}: removed from the monitor; node-init.sh on a blank node`);
-    await this.runInit(node, "node-init.sh");
+  }
+
+  /** What the node's runcmd does: its init script, then the pgautofailover service. */
+  private async initAndStart(node: NodeRuntime, script: string): Promise<void> {
+    await this.runInit(node, script);
     this.testOnlyTuning(node);
-    this.startKeeper(role);
+    this.startKeeper(node.role);
   }
 
   // ---------------------------------------------------------------- processes
 
-  /** Starts `pg_autoctl run` as the rendered unit says: its User, WorkingDirectory, Environment and ExecStart. */
-  startKeeper(role: NodeRole): void {
+  /**
+   * How the rendered unit runs its command in the node: its User= and Environment= (server paths
+   * relocated under the node's folder), as `ip netns exec` + `runuser` + `env -i` arguments.
+   */
+  private asUnit(role: NodeRole): { prefix: string[]; relocate: (value: string) => string } {
     const node = this.nodes[role];
     const production = failoverPaths({ postgres: { majorVersion: PG_MAJOR, database: DATABASE, synchronousReplication: false } });
-    // The unit names the server's paths; the drill's node keeps them under its folder.
     const relocate = (value: string) => value.split(production.pgdata).join(node.pgdata).split(production.tlsDir).join(node.tlsDir);
     const user = node.unit.user ?? "root";
     const environment = {
@@ -399,15 +423,18 @@ export class DrillEstate {
       ...Object.fromEntries(Object.entries(node.unit.environment).map(([k, v]) => [k, relocate(v)])),
       ...node.xdg,
     };
+    const prefix = ["netns", "exec", node.namespace, "runuser", "-u", user, "--", "env", "-i", ...Object.entries(environment).map(([k, v]) => `${k}=${v}`)];
+    return { prefix, relocate };
+  }
+
+  /** Starts `pg_autoctl run` as the rendered unit says: its User, WorkingDirectory, Environment and ExecStart. */
+  startKeeper(role: NodeRole): void {
+    const node = this.nodes[role];
+    const { prefix, relocate } = this.asUnit(role);
     const log = fs.openSync(path.join(node.dir, "keeper.log"), "a");
     const child = spawn(
       "ip",
-      [
-        "netns", "exec", node.namespace,
-        "runuser", "-u", user, "--",
-        "env", "-i", ...Object.entries(environment).map(([k, v]) => `${k}=${v}`),
-        ...node.unit.execStart.map(relocate),
-      ],
+      [...prefix, ...node.unit.execStart.map(relocate)],
       { cwd: node.unit.workingDirectory ?? "/", detached: true, stdio: ["ignore", log, log] },
     );
     fs.closeSync(log);

@@ -20,6 +20,7 @@ import {
   plannedSwitchover,
   postmasterOnlyKill,
   reinstallAndFailback,
+  witnessRebuild,
   rejoin,
   splitBrainSamples,
   startDrill,
@@ -61,11 +62,12 @@ async function main(): Promise<number> {
   log(`rejoin: ok ${rejoined.ok}, secondary after ${rejoined.seconds_to_secondary} s, ${rejoined.writes_accepted_on_old_primary} writes accepted on the old primary`);
   const cut = await partition(context, holdSeconds);
   log(`partition: promoted ${cut.promoted}`);
+  const rebuilt = await witnessRebuild(context);
+  log(`witness rebuild: ok ${rebuilt.ok}, healthy after ${rebuilt.seconds_to_healthy} s, write outage ${rebuilt.write_outage_seconds} s`);
   const reinstalled = await reinstallAndFailback(context, "primary");
   log(`reinstall: ok ${reinstalled.ok}, standby after ${reinstalled.seconds_to_secondary} s, failback lost ${reinstalled.failback.lost_transactions}`);
-  // Planned, unplanned, the reinstall's failover and the failback each promote once; the
-  // postmaster-only kill may add one.
-  const eventLog = await failoverLog(context, 4);
+  // The rebuilt witness's log holds the reinstall's failover and the failback.
+  const eventLog = await failoverLog(context, 2);
   log(`failover log: ${eventLog.entries} entries, chain intact ${eventLog.chain_intact}, ${eventLog.promotions_logged} promotions logged, ${eventLog.promotions_posted} posted`);
   await observe(context, "end of drill");
   await context.writer.stop();
@@ -93,6 +95,7 @@ async function main(): Promise<number> {
     unplanned_postmaster_only: postmasterOnly,
     rejoin: rejoined,
     partition: cut,
+    witness_rebuild: rebuilt,
     reinstall: reinstalled,
     healthz,
     split_brain: splitBrain,
@@ -108,6 +111,7 @@ async function main(): Promise<number> {
     ["unplanned variant: kill -9 postmaster only", yes(postmasterOnly.double_writable_samples === 0), `${postmasterOnly.rto_seconds} s`, postmasterOnly.lost_transactions, postmasterOnly.failed_over ? `failed over to ${postmasterOnly.new_primary}` : `no failover: the keeper restarted PostgreSQL on ${postmasterOnly.old_primary}`],
     ["partition (standby cut off from primary)", yes(!cut.promoted && cut.primary_acks_last_10s > 0), "-", cut.lost_transactions, `held ${cut.held_seconds} s; promoted: ${cut.promoted}; primary writes during: ${cut.primary_acks_during_partition}; max write gap ${cut.max_write_gap_seconds} s`],
     ["rejoin (old primary restarted)", yes(rejoined.ok), `${rejoined.seconds_to_secondary} s to secondary`, "-", `${rejoined.writes_accepted_on_old_primary} of ${rejoined.probes} probe writes accepted on the old primary; pg_rewind in log: ${rejoined.pg_rewind_in_keeper_log}`],
+    ["witness lost and rebuilt (empty monitor)", yes(rebuilt.ok), "-", rebuilt.lost_transactions, `formation healthy after ${rebuilt.seconds_to_healthy} s, primary kept (${rebuilt.primary_after}); longest write outage ${rebuilt.write_outage_seconds} s`],
     ["primary lost, reinstalled from its seed, failback", yes(reinstalled.ok), `${reinstalled.failover.rto_seconds} s`, reinstalled.failover.lost_transactions + reinstalled.failback.lost_transactions, `standby again after ${reinstalled.seconds_to_secondary} s; failback switchover ${reinstalled.failback.rto_seconds} s, ${reinstalled.failback.lost_transactions} lost`],
     ["/healthz", estate.hasHealthz ? yes(healthz.ok === true) : "n/a", "-", "-", estate.hasHealthz ? `${context.points.filter((p) => p.ok).length}/${context.points.length} observation points: 200 on exactly the writable node` : "healthz-update.sh not found"],
     ["failover event log (witness)", yes(eventLog.ok), "-", "-", `${eventLog.entries} entries, chain intact: ${eventLog.chain_intact}; ${eventLog.promotions_logged} promotions logged, ${eventLog.promotions_posted} posted to the webhook; tampered copy rejected: ${eventLog.tampered_copy_rejected}`],

@@ -108,6 +108,19 @@ function longestWriteGap(context: DrillContext, from: number, to: number): numbe
   return Math.max(...times.slice(1).map((t, i) => t - times[i]));
 }
 
+/** Whether the standby streams from the other node and has replayed the latest acknowledged write (each waited for up to 60 s). */
+async function followsPrimary(context: DrillContext, standby: DataRole): Promise<{ streaming: boolean; hasLatest: boolean }> {
+  const { estate } = context;
+  const streaming = await waitFor(`${standby} to stream from ${other(standby)}`, 60, async () =>
+    Number(await estate.sql(other(standby), "select count(*) from pg_stat_replication where state = 'streaming'")) === 1 ? true : undefined,
+  ).catch(() => false);
+  const latest = acks(context.writer, 0).pop()!.id as number;
+  const hasLatest = await waitFor(`${standby} to replay the latest writes`, 60, async () =>
+    (await estate.storedIds(standby)).has(latest) ? true : undefined,
+  ).catch(() => false);
+  return { streaming, hasLatest };
+}
+
 /** Lets the writer settle on the new primary, so the acknowledgements compared are complete. */
 async function settle(context: DrillContext, role: DataRole): Promise<number> {
   const now = Date.now();
@@ -264,19 +277,13 @@ export async function rejoin(context: DrillContext, oldPrimary: DataRole): Promi
   const after = await estate.waitForHealthyFormation(240);
   const secondaryAt = Date.now();
   const inRecovery = (await estate.sql(oldPrimary, "select pg_is_in_recovery()")) === "t";
-  const streaming = await waitFor("the old primary to stream from the new one", 60, async () =>
-    Number(await estate.sql(newPrimary, "select count(*) from pg_stat_replication where state = 'streaming'")) === 1 ? true : undefined,
-  ).catch(() => false);
-  const latest = acks(context.writer, 0).pop()!.id as number;
-  const hasLatest = await waitFor("the old primary to replay the latest writes", 60, async () =>
-    (await estate.storedIds(oldPrimary)).has(latest) ? true : undefined,
-  ).catch(() => false);
+  const { streaming, hasLatest } = await followsPrimary(context, oldPrimary);
   await sleep(1000);
   await probe.stop();
   const accepted = probe.events.filter((e) => e.e === "probe" && e.ok === true).length;
   const keeperLog = fs.readFileSync(path.join(estate.nodes[oldPrimary].dir, "keeper.log"), "utf8");
   await observe(context, "rejoin: after");
-  const ok = after.primary === newPrimary && after.secondary === oldPrimary && inRecovery && streaming === true && hasLatest === true && accepted === 0;
+  const ok = after.primary === newPrimary && after.secondary === oldPrimary && inRecovery && streaming && hasLatest && accepted === 0;
   return {
     ok,
     node: oldPrimary,
@@ -285,8 +292,8 @@ export async function rejoin(context: DrillContext, oldPrimary: DataRole): Promi
     probes: probe.events.filter((e) => e.e === "probe").length,
     writes_accepted_on_old_primary: accepted,
     in_recovery: inRecovery,
-    streaming_from_primary: streaming === true,
-    has_latest_writes: hasLatest === true,
+    streaming_from_primary: streaming,
+    has_latest_writes: hasLatest,
     pg_rewind_in_keeper_log: /pg_rewind/.test(keeperLog),
     double_writable_samples: doubleWritable(context, start),
   };
@@ -386,6 +393,46 @@ export async function monitorSettings(estate: DrillEstate): Promise<Record<strin
   return Object.fromEntries(out.split("\n").filter(Boolean).map((line) => line.split("|") as [string, string]));
 }
 
+// ------------------------------------------------------------------ witness rebuild
+
+export interface WitnessRebuildResult {
+  readonly ok: boolean;
+  readonly primary_before: DataRole;
+  readonly primary_after: DataRole;
+  readonly seconds_to_healthy: number;
+  readonly write_outage_seconds: number;
+  readonly acknowledged: number;
+  readonly lost_transactions: number;
+  readonly double_writable_samples: number;
+}
+
+/** The witness is lost and rebuilt with an empty monitor; both data nodes register with it again. */
+export async function witnessRebuild(context: DrillContext): Promise<WitnessRebuildResult> {
+  const { estate, log } = context;
+  const before = await estate.waitForHealthyFormation(180);
+  await observe(context, "witness rebuild: before");
+  // The witness's timer recorded and posted the old monitor's events before it died.
+  await estate.failoverEvents("record");
+  const start = Date.now();
+  await estate.rebuildWitness(before.primary);
+  const after = await estate.waitForHealthyFormation(300);
+  const healthyAt = Date.now();
+  const end = await settle(context, after.primary);
+  const { acknowledged, lost } = await lostOn(context, after.primary, end);
+  await observe(context, "witness rebuild: after");
+  log(`witness rebuild: formation healthy again after ${seconds(healthyAt - start)} s, primary ${after.primary}`);
+  const result = {
+    primary_before: before.primary,
+    primary_after: after.primary,
+    seconds_to_healthy: seconds(healthyAt - start),
+    write_outage_seconds: seconds(longestWriteGap(context, start, end)),
+    acknowledged,
+    lost_transactions: lost.length,
+    double_writable_samples: doubleWritable(context, start),
+  };
+  return { ok: after.primary === before.primary && lost.length === 0 && result.double_writable_samples === 0, ...result };
+}
+
 // ------------------------------------------------------------------ reinstall and failback
 
 export interface ReinstallResult {
@@ -415,25 +462,18 @@ export async function reinstallAndFailback(context: DrillContext, role: DataRole
   await estate.reinstall(role);
   const after = await estate.waitForHealthyFormation(300);
   const secondaryAt = Date.now();
-  const streaming = await waitFor("the reinstalled node to stream", 60, async () =>
-    Number(await estate.sql(other(role), "select count(*) from pg_stat_replication where state = 'streaming'")) === 1 ? true : undefined,
-  ).catch(() => false);
-  const latest = acks(context.writer, 0).pop()!.id as number;
-  const hasLatest = await waitFor("the reinstalled node to replay the latest writes", 60, async () =>
-    (await estate.storedIds(role)).has(latest) ? true : undefined,
-  ).catch(() => false);
+  const { streaming, hasLatest } = await followsPrimary(context, role);
   await observe(context, "reinstall: rejoined as standby");
   log(`reinstall: ${role} is a streaming standby after ${seconds(secondaryAt - start)} s; failing back`);
   const failback = await plannedSwitchover(context);
-  const ok =
-    after.secondary === role && streaming === true && hasLatest === true && failback.new_primary === role && failback.lost_transactions === 0;
+  const ok = after.secondary === role && streaming && hasLatest && failback.new_primary === role && failback.lost_transactions === 0;
   return {
     ok,
     node: role,
     failover,
     seconds_to_secondary: seconds(secondaryAt - start),
-    streaming_from_primary: streaming === true,
-    has_latest_writes: hasLatest === true,
+    streaming_from_primary: streaming,
+    has_latest_writes: hasLatest,
     failback,
   };
 }
@@ -460,10 +500,15 @@ export async function failoverLog(context: DrillContext, expectedPromotions: num
   }
   const verified = await estate.failoverEvents("verify");
   const lines = fs.existsSync(recorded.log) ? fs.readFileSync(recorded.log, "utf8").split("\n").filter(Boolean) : [];
-  const isPromotion = (event: { goal?: string }) => event.goal === "wait_primary";
-  const promotionsLogged = lines.map((line) => JSON.parse(line.split("\t")[3])).filter(isPromotion).length;
+  type Event = { eventid: number; time: string; goal?: string };
+  const isPromotion = (event: Event) => event.goal === "wait_primary";
+  const key = (event: Event) => `${event.eventid} ${event.time}`;
+  const logged = lines.map((line) => JSON.parse(line.split("\t")[3]) as Event);
+  const promotionsLogged = logged.filter(isPromotion).length;
   await waitFor("the webhook to receive the events", 10, async () => (estate.webhook!.events.length > 0 ? true : undefined)).catch(() => false);
-  const posted = estate.webhook!.events.flatMap((e) => ((e.body as { events?: { goal?: string }[] }).events ?? []));
+  // What reached the webhook from this log (a rebuilt witness starts a new log; the old one's events were posted before).
+  const inLog = new Set(logged.map(key));
+  const posted = estate.webhook!.events.flatMap((e) => (e.body as { events?: Event[] }).events ?? []).filter((event) => inLog.has(key(event)));
   const tampered = path.join(path.dirname(recorded.log), "tampered.log");
   fs.writeFileSync(tampered, lines.map((line, i) => (i === 1 ? line.replace('"node" : "', '"node" : "x') : line)).join("\n") + "\n");
   const tamperedResult = await estate.failoverEvents("verify", tampered);

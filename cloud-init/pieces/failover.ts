@@ -24,14 +24,14 @@ export function failover(node: NodeConfig): CloudConfigPart {
   const paths = failoverPaths(node);
   const initScript = node.role === "witness" ? "failover/monitor-init.sh" : "failover/node-init.sh";
   const unit = renderTemplate("failover/pgautofailover.service", { role: node.role, ...paths });
-  const witnessOnly: WriteFile[] = node.role === "witness" ? witnessFiles() : [];
+  const roleFiles: WriteFile[] = node.role === "witness" ? witnessFiles() : [installScript("failover/register-with-new-monitor.sh")];
   return {
     // curl posts the failover events to the webhook.
     packages: node.role === "witness" ? ["curl"] : [],
     writeFiles: [
       installScript("failover/failover-lib.sh"),
       installScript(initScript),
-      ...witnessOnly,
+      ...roleFiles,
       { path: "/etc/systemd/system/pgautofailover.service", content: unit, permissions: "0644" },
     ],
     runcmd: [

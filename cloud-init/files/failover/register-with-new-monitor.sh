@@ -1,0 +1,23 @@
+#!/bin/sh
+# shellcheck source-path=SCRIPTDIR
+# After the witness was rebuilt (its monitor starts empty), registers this data node with the new
+# monitor, keeping its data and role, while its keeper and PostgreSQL keep running (pg_autoctl's
+# online monitor replacement). Run it on the primary first: the first node registered becomes the
+# primary of the new monitor, the next one its standby.
+set -eu
+# shellcheck source=failover-lib.sh
+. "$(dirname "$0")/failover-lib.sh"
+
+if [ ! -f "$pgaf_pgdata/PG_VERSION" ]; then
+  log "no pg_auto_failover node in $pgaf_pgdata: run node-init.sh instead"
+  exit 1
+fi
+uri=$(monitor_uri)
+if ! wait_until "${JOIN_WAIT_SECONDS:-600}" as_postgres psql "$uri" -Atc "select 1"; then
+  log "the monitor at $monitor_host:$monitor_port does not answer"
+  exit 1
+fi
+# Forget the lost monitor (it cannot be reached to unregister from), then join the new one.
+as_postgres pg_autoctl disable monitor --force --pgdata "$pgaf_pgdata"
+as_postgres pg_autoctl enable monitor --pgdata "$pgaf_pgdata" "$uri"
+log "registered with the monitor at $monitor_host:$monitor_port"

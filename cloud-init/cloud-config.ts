@@ -1,4 +1,4 @@
-import { gzipSync } from "node:zlib";
+import { gunzipSync, gzipSync } from "node:zlib";
 import { stringify } from "yaml";
 
 /** One file cloud-init writes, in the shape of its `write_files` module. */
@@ -75,6 +75,18 @@ export function assembleCloudConfig(base: CloudConfigBase, parts: readonly Cloud
 
 function gzipped(file: WriteFile): WriteFile {
   return { ...file, encoding: "gz+b64", content: gzipSync(file.content, { level: 9 }).toString("base64") };
+}
+
+/** The text cloud-init writes for one write_files entry: the inverse of the encodings above. */
+export function decodeWriteFile(file: WriteFile): string {
+  switch (file.encoding) {
+    case "b64":
+      return Buffer.from(file.content, "base64").toString("utf8");
+    case "gz+b64":
+      return gunzipSync(Buffer.from(file.content, "base64")).toString("utf8");
+    default:
+      return file.content;
+  }
 }
 
 function nonEmpty<Key extends string, Item>(key: Key, items: Item[]): Partial<Record<Key, Item[]>> {

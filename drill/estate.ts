@@ -17,8 +17,9 @@ import type { NodeRole } from "../cloud-init/node-config";
 import { nodePaths } from "../cloud-init/node-paths";
 import { failoverPaths, monitorTimingPath } from "../cloud-init/pieces/failover";
 import { renderCloudConfig } from "../cloud-init/render";
-import { exampleNodeConfig } from "../__tests__/support/example-node";
-import { findRenderedFile, parseServiceUnit, renderedFileOf, ServiceUnit } from "./rendered";
+import { exampleNodeConfig, makeTestCertificatesFor } from "../__tests__/support/example-node";
+import { sleep, waitFor } from "../__tests__/support/wait";
+import { parseServiceUnit, renderedFileOf, ServiceUnit } from "./rendered";
 
 const run = promisify(execFile);
 
@@ -98,37 +99,12 @@ export class LoadProcess {
   }
 }
 
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** Polls `probe` until it returns a value other than undefined; throws after `seconds`. */
-export async function waitFor<T>(what: string, seconds: number, probe: () => Promise<T | undefined>, intervalMs = 250): Promise<T> {
-  const deadline = Date.now() + seconds * 1000;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) {
-        return value;
-      }
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline) {
-      const detail = lastError instanceof Error ? `: ${lastError.message.split("\n")[0]}` : "";
-      throw new Error(`timed out after ${seconds}s waiting for ${what}${detail}`);
-    }
-    await sleep(intervalMs);
-  }
-}
-
 export class DrillEstate {
   readonly id = `drill-${process.pid}`;
   readonly root: string;
   readonly nodes: Record<NodeRole, NodeRuntime>;
   readonly writerUser = "drill_writer";
   readonly writerPassword = randomBytes(12).toString("hex");
-  /** Where healthz-update.sh came from: the rendered documents, the source tree, or nowhere. */
-  healthzSource: "rendered" | "source tree" | "absent" = "absent";
   /** Loopback port of the alert webhook receiver in the witness's namespace. */
   readonly webhookPort: number;
   webhook?: LoadProcess;
@@ -146,7 +122,10 @@ export class DrillEstate {
       const base = options.portBase ?? 47300;
       this.webhookPort = base + 9;
       const ports: Record<NodeRole, number> = { witness: base + 1, primary: base + 2, standby: base + 3 };
-      const certificates = this.makeCertificates();
+      const certificates = makeTestCertificatesFor(
+        { primary: ADDRESSES.primary, standby: ADDRESSES.standby, witness: ADDRESSES.witness },
+        { directory: path.join(this.root, "ca") },
+      );
       const nodes = {} as Record<NodeRole, NodeRuntime>;
       for (const role of ROLES) {
         const config = exampleNodeConfig(
@@ -232,23 +211,6 @@ export class DrillEstate {
     );
   }
 
-  /** A CA and one certificate per node (its address in the SAN), as Terraform's tls provider makes them. */
-  private makeCertificates(): Record<NodeRole, { directory: string; caPem: string; certificatePem: string; privateKeyPem: string }> {
-    const dir = path.join(this.root, "ca");
-    fs.mkdirSync(dir);
-    const openssl = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "pipe" });
-    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=drill estate CA");
-    const read = (name: string) => fs.readFileSync(path.join(dir, name), "utf8");
-    const result = {} as Record<NodeRole, { directory: string; caPem: string; certificatePem: string; privateKeyPem: string }>;
-    for (const role of ROLES) {
-      openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", `${role}.key`, "-out", `${role}.csr`, "-subj", `/CN=${role}.example.com`);
-      fs.writeFileSync(path.join(dir, `${role}.ext`), `subjectAltName=DNS:${role}.example.com,IP:${ADDRESSES[role]}\nextendedKeyUsage=serverAuth,clientAuth\n`);
-      openssl("x509", "-req", "-in", `${role}.csr`, "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", `${role}.crt`, "-days", "2", "-extfile", `${role}.ext`);
-      result[role] = { directory: dir, caPem: read("ca.crt"), certificatePem: read(`${role}.crt`), privateKeyPem: read(`${role}.key`) };
-    }
-    return result;
-  }
-
   /** Writes what the node's #cloud-config writes, under the node's folder instead of /. */
   private installFiles(node: NodeRuntime): void {
     fs.mkdirSync(path.join(node.etc, "tls"), { recursive: true, mode: 0o755 });
@@ -266,21 +228,9 @@ export class DrillEstate {
     for (const name of settings) {
       copy(`${nodePaths.settings}/${name}`, path.join(node.etc, name));
     }
-    const scripts = node.role === "witness" ? ["failover-lib.sh", "monitor-init.sh", "failover-events.sh"] : ["failover-lib.sh", "node-init.sh", "register-with-new-monitor.sh"];
+    const scripts = node.role === "witness" ? ["failover-lib.sh", "monitor-init.sh", "failover-events.sh"] : ["failover-lib.sh", "node-init.sh", "register-with-new-monitor.sh", "healthz-update.sh"];
     for (const name of scripts) {
       copy(`${nodePaths.scripts}/${name}`, path.join(node.lib, name));
-    }
-    if (node.role !== "witness") {
-      const target = path.join(node.lib, "healthz-update.sh");
-      const fromTree = path.join(__dirname, "..", "cloud-init", "files", "healthz", "healthz-update.sh");
-      if (findRenderedFile(node.document, `${nodePaths.scripts}/healthz-update.sh`)) {
-        copy(`${nodePaths.scripts}/healthz-update.sh`, target);
-        this.healthzSource = "rendered";
-      } else if (fs.existsSync(fromTree)) {
-        fs.copyFileSync(fromTree, target);
-        fs.chmodSync(target, 0o755);
-        this.healthzSource = "source tree";
-      }
     }
     const postgresOwned = [...Object.values(node.xdg), node.healthzDir, path.dirname(node.pgdata)];
     for (const dir of postgresOwned) {
@@ -600,10 +550,6 @@ export class DrillEstate {
   }
 
   // ---------------------------------------------------------------- /healthz
-
-  get hasHealthz(): boolean {
-    return this.healthzSource !== "absent";
-  }
 
   /** Runs the node's healthz-update.sh once, in its namespace; ok when it left the 200 marker. */
   async healthz(role: DataRole): Promise<{ ok: boolean; text: string }> {

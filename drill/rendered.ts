@@ -1,6 +1,5 @@
-import { gunzipSync } from "node:zlib";
 import { parse } from "yaml";
-import type { WriteFile } from "../cloud-init";
+import { decodeWriteFile, WriteFile } from "../cloud-init";
 
 /** A rendered #cloud-config document, parsed (no test framework needed: the drill runs outside jest). */
 export interface ParsedDocument {
@@ -16,29 +15,13 @@ export function parseDocument(document: string): ParsedDocument {
   return parse(document) as ParsedDocument;
 }
 
-/** The file a rendered document writes at `path`, decoded, with its mode; undefined when it writes none. */
-export function findRenderedFile(document: string, path: string): { content: string; mode: number } | undefined {
-  const file = parseDocument(document).write_files.find((f) => f.path === path);
-  if (!file) {
-    return undefined;
-  }
-  const encoding = file.encoding as string | undefined;
-  const content =
-    encoding === "b64"
-      ? Buffer.from(file.content, "base64").toString("utf8")
-      : encoding === "gz+b64" || encoding === "gzip+base64"
-        ? gunzipSync(Buffer.from(file.content, "base64")).toString("utf8")
-        : file.content;
-  return { content, mode: parseInt(file.permissions ?? "0644", 8) };
-}
-
-/** Like findRenderedFile, but the file must be there. */
+/** The file a rendered document writes at `path`, decoded, with its mode; it must be there. */
 export function renderedFileOf(document: string, path: string): { content: string; mode: number } {
-  const file = findRenderedFile(document, path);
+  const file = parseDocument(document).write_files.find((f) => f.path === path);
   if (!file) {
     throw new Error(`the document writes no ${path}`);
   }
-  return file;
+  return { content: decodeWriteFile(file), mode: parseInt(file.permissions ?? "0644", 8) };
 }
 
 /** What a systemd unit's [Service] section says: Environment= pairs, ExecStart=, User=, WorkingDirectory=. */

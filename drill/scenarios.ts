@@ -5,16 +5,17 @@
 // returned to the client; lost = acknowledged ids missing on the primary afterwards.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { DataRole, DATA_ROLES, DrillEstate, LoadEvent, LoadProcess, sleep, waitFor } from "./estate";
+import { sleep, waitFor } from "../__tests__/support/wait";
+import { DataRole, DATA_ROLES, DrillEstate, LoadEvent, LoadProcess } from "./estate";
 
 export interface ObservationPoint {
   readonly label: string;
   readonly at: number;
   /** Data nodes that answered `not pg_is_in_recovery()` = true. */
   readonly writable: DataRole[];
-  /** Data nodes whose healthz-update.sh left the 200 marker (undefined: no healthz script). */
-  readonly healthz200?: DataRole[];
-  readonly healthzReasons?: Partial<Record<DataRole, string>>;
+  /** Data nodes whose healthz-update.sh left the 200 marker. */
+  readonly healthz200: DataRole[];
+  readonly healthzReasons: Partial<Record<DataRole, string>>;
   /** Exactly one writable node, and /healthz 200 on that node only. */
   readonly ok: boolean;
 }
@@ -52,23 +53,19 @@ export async function observe(context: DrillContext, label: string): Promise<Obs
       writable.push(role);
     }
   }
-  let healthz200: DataRole[] | undefined;
-  let healthzReasons: Partial<Record<DataRole, string>> | undefined;
-  if (estate.hasHealthz) {
-    healthz200 = [];
-    healthzReasons = {};
-    for (const role of DATA_ROLES) {
-      const answer = await estate.healthz(role);
-      healthzReasons[role] = answer.text;
-      if (answer.ok) {
-        healthz200.push(role);
-      }
+  const healthz200: DataRole[] = [];
+  const healthzReasons: Partial<Record<DataRole, string>> = {};
+  for (const role of DATA_ROLES) {
+    const answer = await estate.healthz(role);
+    healthzReasons[role] = answer.text;
+    if (answer.ok) {
+      healthz200.push(role);
     }
   }
-  const ok = writable.length === 1 && (!healthz200 || (healthz200.length === 1 && healthz200[0] === writable[0]));
+  const ok = writable.length === 1 && healthz200.length === 1 && healthz200[0] === writable[0];
   const point = { label, at, writable, healthz200, healthzReasons, ok };
   context.points.push(point);
-  context.log(`${label}: writable [${writable}]${healthz200 ? `, /healthz 200 on [${healthz200}]` : ""}${ok ? "" : "  <-- NOT OK"}`);
+  context.log(`${label}: writable [${writable}], /healthz 200 on [${healthz200}]${ok ? "" : "  <-- NOT OK"}`);
   return point;
 }
 

@@ -12,6 +12,7 @@ import { natsDirectory } from "../../cloud-init/pieces/nats";
 import type { NodeRole } from "../../cloud-init";
 import { exampleNodeConfig, makeTestCertificates, TestCertificates } from "../support/example-node";
 import { parseCloudConfig, renderedFile } from "../support/rendered-files";
+import { waitFor } from "../support/wait";
 
 const configPath = `${natsDirectory}/nats-server.conf`;
 const scriptPath = "/usr/local/lib/dr-estate/nats-credentials.sh";
@@ -84,23 +85,6 @@ function testConfig(role: ServerRole, etc: string, ports: ServerPorts = testPort
     .replace('listen: "0.0.0.0:4222"', `listen: "127.0.0.1:${ports.client}"`)
     .replace('listen: "0.0.0.0:6222"', `listen: "127.0.0.1:${ports.cluster}"`)
     .replace('http: "127.0.0.1:8222"', `http: "127.0.0.1:${ports.monitoring}"`);
-}
-
-async function pollUntil<T>(what: string, attempt: () => Promise<T | undefined>, timeoutMs = 15000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const result = await attempt();
-      if (result !== undefined) {
-        return result;
-      }
-    } catch (error) {
-      lastError = error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ""}`);
 }
 
 async function monitoring(role: ServerRole | ServerPorts, endpoint: string): Promise<Record<string, any>> {
@@ -259,7 +243,7 @@ describe("primary and standby nats-servers from the shipped files", () => {
 
   it("both servers start, serve /varz on 127.0.0.1 and form the TLS cluster route", async () => {
     for (const role of ["primary", "standby"] as const) {
-      const varz = await pollUntil(`${role} /varz`, () => monitoring(role, "varz")).catch((error) => {
+      const varz = await waitFor(`${role} /varz`, 15, () => monitoring(role, "varz")).catch((error) => {
         throw new Error(`${error}\n${role} log:\n${logs[role]}`);
       });
       expect(varz.http_host).toBe("127.0.0.1");
@@ -269,7 +253,7 @@ describe("primary and standby nats-servers from the shipped files", () => {
       expect(varz.cluster.tls_required).toBe(true);
       expect(varz.cluster.tls_verify).toBe(true);
       expect(varz.jetstream?.config).toBeUndefined();
-      const routez = await pollUntil(`${role}'s route`, async () => {
+      const routez = await waitFor(`${role}'s route`, 15, async () => {
         const answer = await monitoring(role, "routez");
         return answer.num_routes >= 1 ? answer : undefined;
       }).catch((error) => {
@@ -300,7 +284,7 @@ describe("primary and standby nats-servers from the shipped files", () => {
     // The subscription reaches the primary over the route asynchronously: publish until it arrives.
     let delivered: string | undefined;
     received.then((text) => (delivered = text));
-    await pollUntil("the message across the route", async () => {
+    await waitFor("the message across the route", 15, async () => {
       publisher.publish(subject, codec.encode("hello from the primary"));
       await publisher.flush();
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -313,7 +297,7 @@ describe("primary and standby nats-servers from the shipped files", () => {
     ["a wrong route password", { client: 14224, cluster: 16224, monitoring: 18224 }],
     ["a certificate from another CA", { client: 14225, cluster: 16225, monitoring: 18225 }],
   ])("refuses a cluster route from a server with %s", async (label, ports) => {
-    await pollUntil("the primary's route to the standby", async () => ((await monitoring("primary", "routez")).num_routes >= 1 ? true : undefined));
+    await waitFor("the primary's route to the standby", 15, async () => ((await monitoring("primary", "routez")).num_routes >= 1 ? true : undefined));
     // A server set up like the standby but for one flaw, soliciting a route to the primary.
     const etc = writeSettings("standby", `rogue-${ports.cluster}`);
     if (label.includes("another CA")) {
@@ -337,7 +321,7 @@ describe("primary and standby nats-servers from the shipped files", () => {
     startServer(name, configFile);
 
     const refusal = label.includes("password") ? /authori[sz]ation (violation|error)|authentication error/i : /certificate|x509|tls/i;
-    await pollUntil(`the primary refusing the ${name} route`, async () =>
+    await waitFor(`the primary refusing the ${name} route`, 15, async () =>
       logs.primary.split("\n").some((line) => line.includes(" - rid:") && refusal.test(line)) ? true : undefined,
     ).catch((error) => {
       throw new Error(`${error}\nprimary log:\n${logs.primary}\n${name} log:\n${logs[name]}`);

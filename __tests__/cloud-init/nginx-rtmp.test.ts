@@ -11,6 +11,7 @@ import { renderCloudConfig } from "../../cloud-init";
 import { NginxSettings, nginxConfigPath, nodeNginxSettings, renderNginxConfig } from "../../cloud-init/pieces/nginx-rtmp";
 import { exampleNodeConfig } from "../support/example-node";
 import { parseCloudConfig, renderedFile } from "../support/rendered-files";
+import { waitFor } from "../support/wait";
 
 const scriptPath = "/usr/local/lib/dr-estate/healthz-update.sh";
 const unitPath = "/etc/systemd/system/dr-estate-healthz.service";
@@ -64,20 +65,6 @@ function runOrThrow(command: string, args: string[]): string {
 }
 
 const asPostgres = (command: string, ...args: string[]) => runOrThrow("runuser", ["-u", "postgres", "--", command, ...args]);
-
-async function pollUntil<T>(what: string, seconds: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + seconds * 1000;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) {
-      return value;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`gave up after ${seconds}s waiting for ${what}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
 
 const url = (pathAndQuery: string) => `http://127.0.0.1:${httpPort}${pathAndQuery}`;
 
@@ -254,7 +241,7 @@ describe("nginx on the shipped template", () => {
     nginx = spawn("nginx", ["-p", work, "-c", config, "-g", "daemon off;"], { stdio: ["ignore", "ignore", "pipe"] });
     let errors = "";
     nginx.stderr!.on("data", (chunk) => (errors += chunk));
-    await pollUntil(`nginx to answer (stderr: ${errors})`, 20, async () => ((await fetch(url("/healthz"))).status > 0 ? true : undefined));
+    await waitFor(`nginx to answer (stderr: ${errors})`, 20, async () => ((await fetch(url("/healthz"))).status > 0 ? true : undefined));
 
     // node:http rather than fetch, which does not let a caller set Host.
     const proxied = await new Promise<{ status?: number; body: string }>((resolve, reject) => {
@@ -283,7 +270,7 @@ describe("nginx on the shipped template", () => {
     let ffmpegErrors = "";
     ffmpeg.stderr!.on("data", (chunk) => (ffmpegErrors += chunk));
 
-    const playlist = await pollUntil(`a playlist with a segment (ffmpeg: ${ffmpegErrors})`, 60, async () => {
+    const playlist = await waitFor(`a playlist with a segment (ffmpeg: ${ffmpegErrors})`, 60, async () => {
       const response = await fetch(url("/hls/test.m3u8"));
       const text = await response.text();
       return response.status === 200 && /\.ts$/m.test(text) ? { response, text } : undefined;
@@ -339,7 +326,7 @@ describe("/healthz follows the database", () => {
     psql("alter system set default_transaction_read_only = on");
     psql("select pg_reload_conf()");
     try {
-      await pollUntil("the read-only setting to apply", 10, async () => {
+      await waitFor("the read-only setting to apply", 10, async () => {
         updateHealthz(primaryPgPort);
         return (await healthz()).status === 503 ? true : undefined;
       });
@@ -393,7 +380,7 @@ describe("/healthz follows the database", () => {
       stdio: "ignore",
       ...postgresUser,
     });
-    await pollUntil("the loop to report the primary", 20, async () => ((await healthz()).status === 200 ? true : undefined));
+    await waitFor("the loop to report the primary", 20, async () => ((await healthz()).status === 200 ? true : undefined));
 
     loop.kill("SIGTERM");
     await waitForExit(loop, 10);

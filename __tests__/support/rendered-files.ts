@@ -1,6 +1,5 @@
-import { gunzipSync } from "node:zlib";
 import { parse } from "yaml";
-import type { WriteFile } from "../../cloud-init";
+import { decodeWriteFile, WriteFile } from "../../cloud-init";
 
 interface ParsedCloudConfig {
   write_files: WriteFile[];
@@ -22,16 +21,4 @@ export function renderedFile(document: string, path: string): string {
     throw new Error(`the document writes no ${path}`);
   }
   return decodeWriteFile(file);
-}
-
-/** The text cloud-init writes for one write_files entry. */
-export function decodeWriteFile(file: WriteFile): string {
-  switch (file.encoding) {
-    case "b64":
-      return Buffer.from(file.content, "base64").toString("utf8");
-    case "gz+b64":
-      return gunzipSync(Buffer.from(file.content, "base64")).toString("utf8");
-    default:
-      return file.content;
-  }
 }

@@ -8,6 +8,7 @@ import { Token } from "cdktf";
 import { Construct } from "constructs";
 import { FirewallRule, worldIpv4, worldIpv6 } from "../estate/firewall-rules";
 import { CloudNode, CloudNodeProps, serverImage } from "./cloud-node";
+import { terraformString } from "./terraform-string";
 
 const everywhere = [worldIpv4, worldIpv6];
 
@@ -58,7 +59,7 @@ export class DigitalOceanNode extends Construct implements CloudNode {
       size: this.props.size,
       image: serverImage.digitalocean,
       sshKeys: this.props.sshKeyIds,
-      userData,
+      userData: terraformString(userData),
       volumeIds: this.volume ? [this.volume.id] : undefined,
       ipv6: true,
       monitoring: true,
@@ -80,7 +81,6 @@ export class DigitalOceanNode extends Construct implements CloudNode {
         sourceAddresses: [...rule.sources],
       })),
       // A DigitalOcean firewall without outbound rules drops all outgoing traffic.
-      // A DigitalOcean firewall without outbound rules drops all outgoing traffic.
       outboundRule: [
         { protocol: "tcp", portRange: "1-65535", destinationAddresses: everywhere },
         { protocol: "udp", portRange: "1-65535", destinationAddresses: everywhere },
@@ -99,5 +99,5 @@ export class DigitalOceanNode extends Construct implements CloudNode {
 
 /** Registers the operators' keys once per DigitalOcean account (DigitalOcean refuses the same key twice). */
 export function registerDigitalOceanSshKeys(scope: Construct, estateName: string, publicKeys: readonly string[]): string[] {
-  return publicKeys.map((publicKey, index) => new SshKey(scope, `digitalocean-ssh-key-${index}`, { name: `${estateName}-${index}`, publicKey }).id);
+  return publicKeys.map((publicKey, index) => new SshKey(scope, `digitalocean-ssh-key-${index}`, { name: `${estateName}-${index}`, publicKey: terraformString(publicKey) }).id);
 }

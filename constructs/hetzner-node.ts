@@ -8,6 +8,7 @@ import { Volume } from "../.gen/providers/hcloud/volume";
 import { VolumeAttachment } from "../.gen/providers/hcloud/volume-attachment";
 import { FirewallRule } from "../estate/firewall-rules";
 import { CloudNode, CloudNodeProps, serverImage } from "./cloud-node";
+import { terraformString } from "./terraform-string";
 
 /** A node on Hetzner Cloud: server, primary IP kept across rebuilds, optional data volume, cloud firewall. */
 export class HetznerNode extends Construct implements CloudNode {
@@ -53,7 +54,7 @@ export class HetznerNode extends Construct implements CloudNode {
 
   launchServer(userData: string): void {
     // A local holds the document: Terraform functions cannot take a literal with double quotes.
-    const document = new TerraformLocal(this, "user-data", userData);
+    const document = new TerraformLocal(this, "user-data", terraformString(userData));
     this.launched = new Server(this, "server", {
       name: this.props.name,
       serverType: this.props.size,
@@ -100,5 +101,5 @@ export class HetznerNode extends Construct implements CloudNode {
 
 /** Registers the operators' keys once per Hetzner project (Hetzner refuses the same key twice). */
 export function registerHetznerSshKeys(scope: Construct, estateName: string, publicKeys: readonly string[]): string[] {
-  return publicKeys.map((publicKey, index) => new SshKey(scope, `hetzner-ssh-key-${index}`, { name: `${estateName}-${index}`, publicKey }).id);
+  return publicKeys.map((publicKey, index) => new SshKey(scope, `hetzner-ssh-key-${index}`, { name: `${estateName}-${index}`, publicKey: terraformString(publicKey) }).id);
 }

@@ -1,19 +1,24 @@
 #!/usr/bin/env bash
 # Builds OpenTofu, the Terraform providers the estate uses and the other Go tools of the tests
 # (actionlint, MinIO) from their Go modules (the only route to them from machines that cannot reach
-# release downloads or the provider registry), and lays the providers out as a filesystem mirror. Results are cached outside the repo, keyed by versions.env,
-# so a second run takes seconds.
+# release downloads or the provider registry), adds the prebuilt providers of
+# ../shared/tools/terraform-providers, and lays the providers out as a filesystem mirror. Results are
+# cached outside the repo, keyed by the content of versions.env, this script and the prebuilt
+# providers' checksums, so a second run takes seconds.
 #
 # Prints the cache directory on its last line; it holds bin/ (tofu and the tools), mirror/ and tofu.rc (the CLI config
-# that points `tofu init` at the mirror: export TF_CLI_CONFIG_FILE=<dir>/tofu.rc).
+# that points `tofu init` at the mirror: export TF_CLI_CONFIG_FILE=<dir>/tofu.rc). A provider that
+# cannot be had is named, with the reason, in <dir>/missing-providers.txt (and on stderr).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 versions_file="$here/versions.env"
 # shellcheck source=versions.env
 source "$versions_file"
+shared_providers=${DR_SHARED_PROVIDERS:-$here/../../shared/tools/terraform-providers}
 
-key=$(sha256sum "$versions_file" "$0" | sha256sum | cut -c1-16)
+# By content, never by path: the script is called by relative and absolute paths alike.
+key=$(cat "$versions_file" "${BASH_SOURCE[0]}" "$shared_providers/SHA256SUMS" 2>/dev/null | sha256sum | cut -c1-16)
 cache_root=${DR_TOOLS_CACHE:-$HOME/.cache/dr-estate-tools}
 out="$cache_root/$key"
 platform=linux_amd64
@@ -74,6 +79,24 @@ build_tool() {
   (cd "$src" && CGO_ENABLED=0 go build -mod=mod -o "$out.partial/bin/$binary" "$package")
 }
 
+# The prebuilt providers, checked against their SHA256SUMS by the folder's own installer.
+install_shared_providers() {
+  local var address version missing=()
+  if [[ -x "$shared_providers/install-mirror.sh" ]]; then
+    "$shared_providers/install-mirror.sh" "$out.partial/mirror" >&2
+  fi
+  for var in $(compgen -v SHARED_PROVIDER_); do
+    read -r address version <<<"${!var}"
+    if [[ ! -x "$out.partial/mirror/registry.opentofu.org/$address/$version/$platform/terraform-provider-${address#*/}_v$version" ]]; then
+      missing+=("$address $version: no prebuilt binary in $shared_providers (and no Go module route fast enough: see tools/versions.env)")
+    fi
+  done
+  : > "$out.partial/missing-providers.txt"
+  if [[ ${#missing[@]} -gt 0 ]]; then
+    printf '%s\n' "${missing[@]}" | tee "$out.partial/missing-providers.txt" >&2
+  fi
+}
+
 build_opentofu
 for var in $(compgen -v TOOL_); do
   # shellcheck disable=SC2086 # the value is three space-separated words by design
@@ -83,6 +106,7 @@ for var in $(compgen -v PROVIDER_); do
   # shellcheck disable=SC2086 # the value is three space-separated words by design
   build_provider ${!var}
 done
+install_shared_providers
 
 cat > "$out.partial/tofu.rc" <<RC
 provider_installation {

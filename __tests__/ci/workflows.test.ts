@@ -3,10 +3,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parse } from "yaml";
-import { builtToolsDirectory } from "../support/built-tools";
+import { builtTools } from "../../tools/built-tools";
 
 const workflowsDirectory = path.join(__dirname, "..", "..", ".github", "workflows");
-const actionlint = path.join(builtToolsDirectory(), "bin", "actionlint");
+const actionlint = builtTools().bin("actionlint");
 
 function lint(directory: string) {
   const files = fs.readdirSync(directory).map((name) => path.join(directory, name));

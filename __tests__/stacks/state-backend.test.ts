@@ -9,7 +9,7 @@ import { exampleEstateInput } from "../../estate/example-estate";
 import { EstateStack } from "../../stacks/estate-stack";
 import { configureStateBackend } from "../../stacks/state-backend";
 import { synthesizeEstate } from "../../stacks/synthesize-estate";
-import { builtToolsDirectory } from "../support/built-tools";
+import { builtTools } from "../../tools/built-tools";
 
 function estateWithState(state: Record<string, unknown>) {
   const input = exampleEstateInput() as Record<string, unknown>;
@@ -67,8 +67,8 @@ describe("state in a real S3-compatible store (MinIO on loopback) with OpenTofu"
   const credentials = { accessKey: "estate-test-access", secretKey: "estate-test-secret-0123456789" };
   const bucket = "estate-state";
   const workDirectory = fs.mkdtempSync(path.join(os.tmpdir(), "state-backend-"));
-  const tools = builtToolsDirectory();
-  const tofu = path.join(tools, "bin", "tofu");
+  const tools = builtTools();
+  const tofu = tools.tofu;
   let minio: ChildProcess;
   let stackDirectory: string;
 
@@ -77,9 +77,7 @@ describe("state in a real S3-compatible store (MinIO on loopback) with OpenTofu"
     AWS_ACCESS_KEY_ID: credentials.accessKey,
     AWS_SECRET_ACCESS_KEY: credentials.secretKey,
     TF_VAR_state_encryption_passphrase: "correct horse battery staple",
-    TF_IN_AUTOMATION: "1",
-    TF_CLI_CONFIG_FILE: path.join(tools, "tofu.rc"),
-    CHECKPOINT_DISABLE: "1",
+    ...tools.tofuEnvironment,
     ...extra,
   });
   const runTofu = (args: string[], extra: Record<string, string> = {}) => {
@@ -93,7 +91,7 @@ describe("state in a real S3-compatible store (MinIO on loopback) with OpenTofu"
   const client = new Minio.Client({ endPoint: "127.0.0.1", port, useSSL: false, ...credentials });
 
   beforeAll(async () => {
-    minio = spawn(path.join(tools, "bin", "minio"), ["server", path.join(workDirectory, "data"), "--address", `127.0.0.1:${port}`, "--console-address", `127.0.0.1:${port + 1}`, "--quiet"], {
+    minio = spawn(tools.bin("minio"), ["server", path.join(workDirectory, "data"), "--address", `127.0.0.1:${port}`, "--console-address", `127.0.0.1:${port + 1}`, "--quiet"], {
       env: { ...process.env, MINIO_ROOT_USER: credentials.accessKey, MINIO_ROOT_PASSWORD: credentials.secretKey, MINIO_BROWSER: "off" },
       stdio: "ignore",
     });

@@ -1,3 +1,4 @@
+import { stringify } from "yaml";
 import { AssembleOptions, assembleCloudConfig, CloudConfigPart } from "./cloud-config";
 import type { NodeConfig, NodeRole } from "./node-config";
 import { backups } from "./pieces/backups";
@@ -27,6 +28,32 @@ export function renderCloudConfig(node: NodeConfig, options: AssembleOptions = {
 export function renderNoCloudMetaData(node: Pick<NodeConfig, "estateName" | "fqdn">): string {
   const hostname = shortHostname(node.fqdn);
   return `instance-id: ${node.estateName}-${hostname}\nlocal-hostname: ${hostname}\n`;
+}
+
+/** How a node installed from a seed reaches the network on its first boot. */
+export interface SeedNetwork {
+  /** Interface name or glob (netplan `match.name`), such as eno1 or e*. */
+  readonly interface: string;
+  /** Static addressing; none: DHCP. */
+  readonly static?: {
+    readonly addresses: readonly string[];
+    readonly gateway4?: string;
+    readonly gateway6?: string;
+    readonly nameservers: readonly string[];
+  };
+}
+
+/** NoCloud network-config (netplan version 2) for a node installed from a seed. */
+export function renderNoCloudNetworkConfig(network: SeedNetwork): string {
+  const gateways = [network.static?.gateway4, network.static?.gateway6].filter((gateway): gateway is string => gateway !== undefined);
+  const addressing = network.static
+    ? {
+        addresses: [...network.static.addresses],
+        ...(gateways.length > 0 ? { routes: gateways.map((via) => ({ to: "default", via })) } : {}),
+        nameservers: { addresses: [...network.static.nameservers] },
+      }
+    : { dhcp4: true };
+  return stringify({ version: 2, ethernets: { uplink: { match: { name: network.interface }, ...addressing } } });
 }
 
 function shortHostname(fqdn: string): string {

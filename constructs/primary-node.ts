@@ -1,45 +1,36 @@
-import { File } from "@cdktf/provider-local/lib/file";
-import { SensitiveFile } from "@cdktf/provider-local/lib/sensitive-file";
 import { TerraformOutput } from "cdktf";
 import { Construct } from "constructs";
+import { terraformString } from "./terraform-string";
 
-export interface PrimaryNodeProps {
-  /** Rendered #cloud-config user-data; holds secrets once Terraform fills them in. */
-  readonly userData: string;
-  /** Rendered NoCloud meta-data. */
-  readonly metaData: string;
-  /**
-   * Folder the NoCloud seed is written to when the estate is deployed, relative to the stack's
-   * working directory. Default: `primary-seed`.
-   */
-  readonly seedDirectory?: string;
+/** The NoCloud seed files of a node installed by hand, by their file names. */
+export interface NoCloudSeed {
+  /** Rendered #cloud-config; holds secrets once Terraform fills them in. */
+  readonly "user-data": string;
+  readonly "meta-data": string;
+  /** Netplan v2 network configuration for the first boot. */
+  readonly "network-config": string;
 }
 
+export interface PrimaryNodeProps {
+  readonly seed: NoCloudSeed;
+}
+
+/** Name of the stack output that carries the primary's seed (read by `npm run seed`). */
+export const primarySeedOutput = "primary_seed";
+
 /**
- * The bare-metal primary. It has no cloud API, so the estate only produces its configuration: a
- * NoCloud seed (user-data and meta-data) written at deploy time, when the secrets in it exist, and
- * the same user-data as a sensitive output.
+ * The bare-metal primary. It has no cloud API, so the estate only produces its configuration: the
+ * NoCloud seed as one sensitive output, filled in once the secrets in it exist. `npm run seed`
+ * writes it out from the deployed state, so no runner has to keep a file Terraform would recreate.
  */
 export class PrimaryNode extends Construct {
-  readonly seedDirectory: string;
-
   constructor(scope: Construct, id: string, props: PrimaryNodeProps) {
     super(scope, id);
-    this.seedDirectory = props.seedDirectory ?? "primary-seed";
-    new SensitiveFile(this, "seed-user-data", {
-      filename: `\${path.module}/${this.seedDirectory}/user-data`,
-      content: props.userData,
-      filePermission: "0600",
-    });
-    new File(this, "seed-meta-data", {
-      filename: `\${path.module}/${this.seedDirectory}/meta-data`,
-      content: props.metaData,
-      filePermission: "0644",
-    });
-    new TerraformOutput(this, "user-data", {
-      value: props.userData,
+    const seed = Object.fromEntries(Object.entries(props.seed).map(([file, text]) => [file, terraformString(text)]));
+    new TerraformOutput(this, "seed", {
+      value: seed,
       sensitive: true,
-      description: "cloud-init user-data of the bare-metal primary (also written to the NoCloud seed folder)",
-    });
+      description: "NoCloud seed of the bare-metal primary (user-data, meta-data, network-config); write it with `npm run seed`",
+    }).overrideLogicalId(primarySeedOutput);
   }
 }

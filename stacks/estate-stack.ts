@@ -1,10 +1,9 @@
 import { CloudflareProvider } from "@cdktf/provider-cloudflare/lib/provider";
-import { LocalProvider } from "@cdktf/provider-local/lib/provider";
 import { RandomProvider } from "@cdktf/provider-random/lib/provider";
 import { TlsProvider } from "@cdktf/provider-tls/lib/provider";
 import { Aspects, Fn, TerraformOutput, TerraformStack, Token } from "cdktf";
 import { Construct } from "constructs";
-import { NodeConfig, NodeRole, renderCloudConfig, renderNoCloudMetaData } from "../cloud-init";
+import { NodeConfig, NodeRole, renderCloudConfig, renderNoCloudMetaData, renderNoCloudNetworkConfig, SeedNetwork } from "../cloud-init";
 import { CloudNode } from "../constructs/cloud-node";
 import { cloudVariants } from "../constructs/cloud-variants";
 import { EstateSecrets } from "../constructs/estate-secrets";
@@ -13,6 +12,7 @@ import { OffsiteBackups } from "../constructs/offsite-backups";
 import { PrimaryNode } from "../constructs/primary-node";
 import { CloudProvider, dataNodeInboundRules, Estate, hostCidr, witnessInboundRules } from "../estate";
 import { FailoverTtlPolicy, NoWorldOpenPortsPolicy, PreventDestroyPolicy } from "../policies";
+import { pinProviderVersions } from "./provider-versions";
 import { configureStateBackend } from "./state-backend";
 
 export interface EstateStackProps {
@@ -30,7 +30,6 @@ export class EstateStack extends TerraformStack {
     configureStateBackend(this, estate.name, estate.state);
     new RandomProvider(this, "random");
     new TlsProvider(this, "tls");
-    new LocalProvider(this, "local");
     new CloudflareProvider(this, "cloudflare");
 
     const serverProviders = [...new Set<CloudProvider>([estate.standby.provider, estate.witness.provider])];
@@ -110,9 +109,12 @@ export class EstateStack extends TerraformStack {
       hostFirewallRules: dataNodeInboundRules({ adminCidrs, estatePeers: [...cidrsOf(standby), ...cidrsOf(witness)] }),
     });
     new PrimaryNode(this, "primary", {
-      // The seed has no size limit: plain files, readable by the operator who installs it.
-      userData: render(primaryConfig, false),
-      metaData: renderNoCloudMetaData(primaryConfig),
+      seed: {
+        // The seed has no size limit: plain files, readable by the operator who installs it.
+        "user-data": render(primaryConfig, false),
+        "meta-data": renderNoCloudMetaData(primaryConfig),
+        "network-config": renderNoCloudNetworkConfig(primarySeedNetwork(estate.primary)),
+      },
     });
 
     new FailoverDns(this, "dns", {
@@ -139,8 +141,27 @@ export class EstateStack extends TerraformStack {
     });
     new TerraformOutput(this, "ca-certificate", { value: secrets.caCertificatePem, sensitive: true });
 
+    pinProviderVersions(this);
     Aspects.of(this).add(new FailoverTtlPolicy());
     Aspects.of(this).add(new NoWorldOpenPortsPolicy());
     Aspects.of(this).add(new PreventDestroyPolicy());
   }
+}
+
+/** The primary's first-boot network from the description: static when it names a gateway, DHCP otherwise. */
+function primarySeedNetwork(primary: Estate["primary"]): SeedNetwork {
+  const { network } = primary;
+  if (network.gateway4 === undefined) {
+    return { interface: network.interface };
+  }
+  const ipv6 = primary.ipv6 === undefined ? [] : [`${primary.ipv6}/${network.ipv6PrefixLength}`];
+  return {
+    interface: network.interface,
+    static: {
+      addresses: [`${primary.ipv4}/${network.prefixLength}`, ...ipv6],
+      gateway4: network.gateway4,
+      gateway6: network.gateway6,
+      nameservers: network.nameservers,
+    },
+  };
 }

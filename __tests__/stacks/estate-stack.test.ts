@@ -5,7 +5,6 @@ import { Droplet } from "@cdktf/provider-digitalocean/lib/droplet";
 import { Firewall as DigitalOceanFirewall } from "@cdktf/provider-digitalocean/lib/firewall";
 import { ReservedIp } from "@cdktf/provider-digitalocean/lib/reserved-ip";
 import { Volume as DigitalOceanVolume } from "@cdktf/provider-digitalocean/lib/volume";
-import { SensitiveFile } from "@cdktf/provider-local/lib/sensitive-file";
 import { Testing } from "cdktf";
 import { parse } from "yaml";
 import { Firewall as HetznerFirewall } from "../../.gen/providers/hcloud/firewall";
@@ -107,18 +106,22 @@ describe.each(["hetzner", "digitalocean"] as const)("the example estate with a %
     }
     if (provider === "hetzner") {
       expect(synthesized).toHaveResourceWithProperties(HetznerFirewall, { name: "mhc-dr-witness-firewall" });
-      expect(synthesized).toHaveResourceWithProperties(Server, { server_type: "cx32", location: "fsn1", image: "ubuntu-24.04" });
+      expect(synthesized).toHaveResourceWithProperties(Server, { server_type: "cx33", location: "fsn1", image: "ubuntu-24.04" });
     } else {
       expect(synthesized).toHaveResourceWithProperties(DigitalOceanFirewall, { name: "mhc-dr-witness-firewall" });
       expect(synthesized).toHaveResourceWithProperties(Droplet, { size: "s-2vcpu-4gb", region: "fra1" });
     }
   });
 
-  test("the primary is a NoCloud seed and sensitive output, with no cloud resource", () => {
-    expect(synthesized).toHaveResourceWithProperties(SensitiveFile, { filename: "${path.module}/primary-seed/user-data", file_permission: "0600" });
-    const outputs = Object.entries(json.output);
-    const userData = outputs.find(([name]) => name.startsWith("primary_user-data"))!;
-    expect(userData[1].sensitive).toBe(true);
+  test("the primary is a NoCloud seed in one sensitive output, with no resource of its own", () => {
+    const seed = json.output.primary_seed;
+    expect(seed.sensitive).toBe(true);
+    expect(Object.keys(seed.value).sort()).toEqual(["meta-data", "network-config", "user-data"]);
+    expect(seed.value["user-data"]).toMatch(/^#cloud-config\n/);
+    expect(seed.value["user-data"]).toContain("NODE_ROLE='primary'");
+    expect(parse(seed.value["meta-data"])).toEqual({ "instance-id": "mhc-dr-primary", "local-hostname": "primary" });
+    expect(parse(seed.value["network-config"])).toEqual({ version: 2, ethernets: { uplink: { match: { name: "e*" }, dhcp4: true } } });
+    expect(Object.keys(json.resource).filter((type) => type.startsWith("local_"))).toEqual([]);
     const servers = provider === "hetzner" ? json.resource.hcloud_server : json.resource.digitalocean_droplet;
     expect(Object.keys(servers).sort()).toEqual([expect.stringMatching(/^standby_server/), expect.stringMatching(/^witness_server/)]);
   });

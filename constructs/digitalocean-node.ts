@@ -1,3 +1,4 @@
+import { DataDigitaloceanSizes } from "@cdktf/provider-digitalocean/lib/data-digitalocean-sizes";
 import { Droplet } from "@cdktf/provider-digitalocean/lib/droplet";
 import { Firewall } from "@cdktf/provider-digitalocean/lib/firewall";
 import { ReservedIp } from "@cdktf/provider-digitalocean/lib/reserved-ip";
@@ -52,6 +53,7 @@ export class DigitalOceanNode extends Construct implements CloudNode {
   }
 
   launchServer(userData: string): void {
+    const size = new DataDigitaloceanSizes(this, "size", { filter: [{ key: "slug", values: [this.props.size] }] });
     // Attached at creation (volume_ids) so the data volume is there when cloud-init first runs.
     this.launched = new Droplet(this, "server", {
       name: this.props.name,
@@ -64,6 +66,15 @@ export class DigitalOceanNode extends Construct implements CloudNode {
       ipv6: true,
       monitoring: true,
       gracefulShutdown: true,
+      lifecycle: {
+        // Checked at every plan: a retired size fails the pull request, not the rebuild during an outage.
+        precondition: [
+          {
+            condition: `\${contains(flatten([for size in ${size.fqn}.sizes : size.regions if size.available]), "${this.props.location}")}`,
+            errorMessage: `DigitalOcean size ${this.props.size} is retired or not offered in ${this.props.location}; choose a current size (doctl compute size list) for ${this.props.name} before it ever has to be rebuilt`,
+          },
+        ],
+      },
     });
     new ReservedIpAssignment(this, "reserved-ip-assignment", {
       ipAddress: this.reservedIp.ipAddress,

@@ -1,5 +1,6 @@
 import { Fn, TerraformLocal, Token } from "cdktf";
 import { Construct } from "constructs";
+import { DataHcloudServerType } from "../.gen/providers/hcloud/data-hcloud-server-type";
 import { Firewall } from "../.gen/providers/hcloud/firewall";
 import { PrimaryIp } from "../.gen/providers/hcloud/primary-ip";
 import { Server } from "../.gen/providers/hcloud/server";
@@ -28,7 +29,6 @@ export class HetznerNode extends Construct implements CloudNode {
     this.primaryIp = new PrimaryIp(this, "primary-ip", {
       name: `${props.name}-ipv4`,
       type: "ipv4",
-      assigneeType: "server",
       location: props.location,
       // Kept when the server is replaced, so DNS, pools and peers' allow-lists stay right.
       autoDelete: false,
@@ -55,6 +55,7 @@ export class HetznerNode extends Construct implements CloudNode {
   launchServer(userData: string): void {
     // A local holds the document: Terraform functions cannot take a literal with double quotes.
     const document = new TerraformLocal(this, "user-data", terraformString(userData));
+    const serverType = new DataHcloudServerType(this, "server-type", { name: this.props.size });
     this.launched = new Server(this, "server", {
       name: this.props.name,
       serverType: this.props.size,
@@ -67,6 +68,15 @@ export class HetznerNode extends Construct implements CloudNode {
       userData: Fn.base64gzip(document.asString),
       publicNet: [{ ipv4Enabled: true, ipv4: Token.asNumber(this.primaryIp.id), ipv6Enabled: true }],
       shutdownBeforeDeletion: true,
+      lifecycle: {
+        // Checked at every plan: a deprecation fails the pull request, not the rebuild during an outage.
+        precondition: [
+          {
+            condition: `\${contains([for location in ${serverType.fqn}.locations : location.name if !location.is_deprecated], "${this.props.location}")}`,
+            errorMessage: `Hetzner server type ${this.props.size} is deprecated or not offered in ${this.props.location}; choose a current type (hcloud server-type list) for ${this.props.name} before it ever has to be rebuilt`,
+          },
+        ],
+      },
     });
     if (this.volume) {
       new VolumeAttachment(this, "data-volume-attachment", {

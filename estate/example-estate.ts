@@ -13,10 +13,11 @@ export function exampleEstateInput(): EstateInput {
 
 /**
  * The example estate, validated; with `digitalocean`, both cloud servers move to DigitalOcean, so
- * tests, the benchmark and validation cover both flavours from the one example file.
+ * tests, the benchmark and validation cover both flavours from the one example file. `changes`
+ * replace top-level fields of the description before validation.
  */
-export function exampleEstate(provider?: "hetzner" | "digitalocean"): Estate {
-  const input = exampleEstateInput();
+export function exampleEstate(provider?: "hetzner" | "digitalocean", changes: Partial<EstateInput> = {}): Estate {
+  const input = { ...exampleEstateInput(), ...changes };
   if (provider === "digitalocean") {
     input.standby = { ...input.standby, provider, location: "fra1", size: "s-2vcpu-4gb" };
     input.witness = { ...input.witness, provider, location: "ams3", size: "s-1vcpu-1gb" };

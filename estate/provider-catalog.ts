@@ -12,8 +12,21 @@ export const locationsByProvider: Record<CloudProvider, readonly string[]> = {
 };
 
 export const sizePatternByProvider: Record<CloudProvider, { pattern: RegExp; example: string }> = {
-  hetzner: { pattern: /^(cx|cpx|cax|ccx)\d{2}$/, example: "cx32" },
+  hetzner: { pattern: /^(cx|cpx|cax|ccx)\d{2}$/, example: "cx33" },
   digitalocean: { pattern: /^[a-z0-9]+(-[a-z0-9]+)+$/, example: "s-2vcpu-4gb" },
+};
+
+/**
+ * Sizes the provider no longer sells, with what replaced them: refused at validation, because a
+ * server of that size cannot be rebuilt. Sizes deprecated later are caught at plan time by each
+ * server's precondition on the provider's own server-type data.
+ */
+export const discontinuedSizesByProvider: Record<CloudProvider, Readonly<Record<string, string>>> = {
+  hetzner: {
+    cx22: "cx23", cx32: "cx33", cx42: "cx43", cx52: "cx53",
+    cpx11: "cpx22", cpx21: "cpx22", cpx31: "cpx32", cpx41: "cpx42", cpx51: "cpx52",
+  },
+  digitalocean: {},
 };
 
 /** DigitalOcean regions with Spaces (S3-compatible object storage), for off-site backups. */

@@ -1,6 +1,6 @@
 import * as net from "node:net";
 import { z } from "zod";
-import { CloudProvider, cloudProviders, locationsByProvider, sizePatternByProvider, spacesRegions } from "./provider-catalog";
+import { CloudProvider, cloudProviders, discontinuedSizesByProvider, locationsByProvider, sizePatternByProvider, spacesRegions } from "./provider-catalog";
 
 /** Names of the per-node DNS records; service hostnames may not take them. */
 export const nodeNames = ["primary", "standby", "witness"] as const;
@@ -65,8 +65,11 @@ function checkPlacement(server: { provider: CloudProvider; location: string; siz
     ctx.addIssue({ code: "custom", path: ["location"], message: `unknown ${server.provider} location; allowed: ${locations.join(", ")}` });
   }
   const size = sizePatternByProvider[server.provider];
+  const successor = discontinuedSizesByProvider[server.provider][server.size];
   if (!size.pattern.test(server.size)) {
     ctx.addIssue({ code: "custom", path: ["size"], message: `is not a ${server.provider} server size (for example ${size.example})` });
+  } else if (successor) {
+    ctx.addIssue({ code: "custom", path: ["size"], message: `${server.size} can no longer be ordered from ${server.provider}, so this server could not be rebuilt; use ${successor} or another current size` });
   }
 }
 
@@ -90,6 +93,40 @@ const stateBackend = z.discriminatedUnion("backend", [
     })
     .strict(),
 ], { message: "backend must be local or s3" });
+
+/**
+ * How the bare-metal primary's first boot reaches the network (its seed's network-config). With no
+ * gateway4 the interface takes DHCP; with one, the primary's own addresses are set statically.
+ */
+const seedNetwork = z
+  .object({
+    interface: z.string().regex(/^[A-Za-z0-9*?._-]{1,15}$/, "must be an interface name or glob such as eno1 or en*").default("e*"),
+    gateway4: z.ipv4({ message: "must be an IPv4 address such as 203.0.113.1" }).optional(),
+    prefixLength: z.number().int().min(8, "must be 8-32").max(32, "must be 8-32").default(24),
+    gateway6: z.ipv6({ message: "must be an IPv6 address such as fe80::1" }).optional(),
+    ipv6PrefixLength: z.number().int().min(16, "must be 16-128").max(128, "must be 16-128").default(64),
+    nameservers: z.array(z.union([z.ipv4(), z.ipv6()], { message: "must be an IPv4 or IPv6 address" })).min(1).default(["1.1.1.1", "9.9.9.9"]),
+  })
+  .strict()
+  .default({ interface: "e*", prefixLength: 24, ipv6PrefixLength: 64, nameservers: ["1.1.1.1", "9.9.9.9"] });
+
+/** A static gateway must sit in the primary's own subnet, or the first boot has no route out. */
+function checkGatewaysOnLink(primary: { ipv4: string; ipv6?: string; network: z.output<typeof seedNetwork> }, ctx: z.RefinementCtx) {
+  const { gateway4, gateway6, prefixLength } = primary.network;
+  if (gateway4 !== undefined) {
+    const subnet = new net.BlockList();
+    subnet.addSubnet(primary.ipv4, prefixLength, "ipv4");
+    if (!subnet.check(gateway4, "ipv4")) {
+      ctx.addIssue({ code: "custom", path: ["network", "gateway4"], message: `must be inside ${primary.ipv4}/${prefixLength}, the primary's subnet` });
+    }
+  }
+  if (gateway6 !== undefined && primary.ipv6 === undefined) {
+    ctx.addIssue({ code: "custom", path: ["network", "gateway6"], message: "needs primary.ipv6" });
+  }
+  if (gateway6 !== undefined && gateway4 === undefined) {
+    ctx.addIssue({ code: "custom", path: ["network", "gateway4"], message: "is required with gateway6: static addressing needs both" });
+  }
+}
 
 /** Service hostnames must be unique and must not take a node record's name. */
 function checkHostnamesDistinct(hostnames: string[], ctx: z.RefinementCtx) {
@@ -120,8 +157,10 @@ export const estateSchema = z
         ipv4: publicIpv4,
         ipv6: publicIpv6.optional(),
         location: z.string().min(1).default("bare-metal"),
+        network: seedNetwork,
       })
-      .strict(),
+      .strict()
+      .superRefine(checkGatewaysOnLink),
     hostnames: z
       .array(dnsLabel)
       .min(1, "must list at least one service hostname (api, stream, cdn...)")

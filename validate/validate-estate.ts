@@ -1,0 +1,106 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { Estate } from "../estate";
+import { exampleEstate } from "../estate/example-estate";
+import { synthesizeEstate } from "../stacks/synthesize-estate";
+import { BuiltTools, runTofu } from "../tools/built-tools";
+import { startProviderApiStandIn } from "./provider-api-stand-in";
+
+/** The estates CI validates: the example per flavour; the DigitalOcean one adds the off-site Spaces bucket. */
+export const flavours: Record<string, { readonly description: string; estate(): Estate }> = {
+  hetzner: { description: "standby and witness on Hetzner Cloud", estate: () => exampleEstate("hetzner") },
+  digitalocean: {
+    description: "standby and witness on DigitalOcean, off-site backups in Spaces",
+    estate: () => exampleEstate("digitalocean", { backups: { offsite: { provider: "digitalocean", region: "ams3" } } }),
+  },
+};
+
+/** Credentials of the right shape (hcloud: 64 characters; Cloudflare: 40-80): nothing is ever sent to a provider. */
+export const dummyCredentials: Record<string, string> = {
+  HCLOUD_TOKEN: "0".repeat(64),
+  DIGITALOCEAN_TOKEN: "dop_v1_" + "0".repeat(64),
+  SPACES_ACCESS_KEY_ID: "DO00VALIDATIONSTANDIN",
+  SPACES_SECRET_ACCESS_KEY: "0".repeat(43),
+  CLOUDFLARE_API_TOKEN: "0".repeat(40),
+};
+
+export interface ValidationStep {
+  readonly command: string;
+  readonly ok: boolean;
+  readonly output: string;
+}
+
+export interface FlavourValidation {
+  readonly flavour: string;
+  readonly ok: boolean;
+  readonly steps: ValidationStep[];
+  /** `Plan: N to add, ...` when the plan ran. */
+  readonly planSummary?: string;
+  /** Warnings any step printed (each a first line); a clean estate has none. */
+  readonly warnings: string[];
+  /** Where plan.txt, plan.json, plan.tfplan and the synthesized stack are kept. */
+  readonly directory: string;
+  /** Requests the provider API stand-in could not answer. */
+  readonly unansweredApiRequests: string[];
+}
+
+export interface ValidateOptions {
+  /** Folder per flavour is created below it. */
+  readonly outputRoot: string;
+  /** Sizes the provider API stand-in reports deprecated (to prove the preconditions). */
+  readonly deprecatedSizes?: readonly string[];
+}
+
+/**
+ * Synthesizes one flavour and runs `tofu init`, `validate`, `plan -refresh=false -out` and `show`
+ * against it, with dummy credentials and a loopback stand-in for the provider API lookups. Stops at
+ * the first failing step.
+ */
+export async function validateFlavour(tools: BuiltTools, flavour: string, estate: Estate, options: ValidateOptions): Promise<FlavourValidation> {
+  const directory = path.join(options.outputRoot, flavour);
+  fs.rmSync(directory, { recursive: true, force: true });
+  fs.mkdirSync(directory, { recursive: true });
+  const stack = synthesizeEstate(estate, path.join(directory, "cdktf.out"));
+  const standIn = await startProviderApiStandIn({
+    offered: { hetzner: sizesOn(estate, "hetzner"), digitalocean: sizesOn(estate, "digitalocean") },
+    deprecated: options.deprecatedSizes,
+  });
+  const steps: ValidationStep[] = [];
+  const env = { ...dummyCredentials, ...standIn.environment };
+  const step = async (command: string, args: string[], keep?: string) => {
+    const result = await runTofu(tools, [...args, "-no-color"], stack, env);
+    if (keep) {
+      fs.writeFileSync(path.join(directory, keep), result.output);
+    }
+    steps.push({ command: `tofu ${command}`, ok: result.status === 0, output: result.output });
+    return result.status === 0;
+  };
+  try {
+    const planFile = path.join(directory, "plan.tfplan");
+    const ok =
+      // Locks the mirror's own builds (their hashes are not the registry's), so init has nothing to warn about.
+      (await step("providers lock", ["providers", "lock", `-fs-mirror=${path.join(tools.directory, "mirror")}`, "-platform=linux_amd64"])) &&
+      // The example's local state is redirected into the validation folder: nothing real is read.
+      (await step("init", ["init", "-input=false", `-backend-config=path=${path.join(directory, "validation.tfstate")}`])) &&
+      (await step("validate", ["validate"])) &&
+      (await step("plan", ["plan", "-input=false", "-refresh=false", "-lock=false", `-out=${planFile}`])) &&
+      (await step("show", ["show", planFile], "plan.txt")) &&
+      (await step("show -json", ["show", "-json", planFile], "plan.json"));
+    const planOutput = steps.find((s) => s.command === "tofu plan")?.output ?? "";
+    return {
+      flavour,
+      ok,
+      steps,
+      planSummary: /^Plan: .*$/m.exec(planOutput)?.[0],
+      warnings: steps.flatMap((s) => [...s.output.matchAll(/^(?:│ )?Warning: (.*)$/gm)].map((m) => `${s.command}: ${m[1]}`)),
+      directory,
+      unansweredApiRequests: [...standIn.unanswered],
+    };
+  } finally {
+    await standIn.close();
+  }
+}
+
+function sizesOn(estate: Estate, provider: "hetzner" | "digitalocean"): string[] {
+  return [estate.standby, estate.witness].filter((server) => server.provider === provider).map((server) => server.size);
+}

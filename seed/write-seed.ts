@@ -2,6 +2,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { primarySeedOutput } from "../constructs/primary-node";
+import { runTerraform } from "../deploy/terraform-cli";
 
 /** The seed's files, as the stack's `primary_seed` output holds them. */
 export type SeedFiles = Record<"user-data" | "meta-data" | "network-config", string>;
@@ -11,23 +12,12 @@ const seedFileNames = ["user-data", "meta-data", "network-config"] as const;
 /** A problem the command reports in one line with exit status 1 (no state, no output, bad arguments). */
 export class SeedError extends Error {}
 
-/** The Terraform CLI to read state with: TERRAFORM_BINARY_NAME as cdktf reads it, else tofu, else terraform. */
-export function terraformBinary(env = process.env): string {
-  if (env.TERRAFORM_BINARY_NAME) {
-    return env.TERRAFORM_BINARY_NAME;
-  }
-  return spawnSync("tofu", ["version"], { stdio: "ignore" }).status === 0 ? "tofu" : "terraform";
-}
-
 /** The seed from the deployed state of the stack in `stackDirectory` (initialised by `cdktf deploy`). */
-export function readDeployedSeed(stackDirectory: string, binary = terraformBinary()): SeedFiles {
-  const result = spawnSync(binary, [`-chdir=${stackDirectory}`, "output", "-no-color", "-json", primarySeedOutput], { encoding: "utf8" });
-  if (result.error) {
-    throw new SeedError(`cannot run ${binary}: ${result.error.message} (set TERRAFORM_BINARY_NAME)`);
-  }
+export function readDeployedSeed(stackDirectory: string): SeedFiles {
+  const result = runTerraform(["output", "-no-color", "-json", primarySeedOutput], stackDirectory);
   if (result.status !== 0) {
     const reason = result.stderr.replace(/[│╷╵]/g, "").split("\n").map((line) => line.trim()).filter(Boolean).join(" ");
-    throw new SeedError(`no deployed seed in ${stackDirectory}: ${reason || `${binary} output failed`} (run \`cdktf deploy\` first)`);
+    throw new SeedError(`no deployed seed in ${stackDirectory}: ${reason || "the output command failed"} (run \`cdktf deploy\` first)`);
   }
   // CLI configuration warnings can precede the JSON on stdout.
   const seed = JSON.parse(result.stdout.slice(Math.max(0, result.stdout.search(/^(\{|null)/m)))) as Partial<SeedFiles> | null;

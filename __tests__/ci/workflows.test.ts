@@ -22,6 +22,7 @@ function lint(directory: string) {
 type Workflow = {
   on: Record<string, unknown>;
   concurrency?: { group: string; "cancel-in-progress": boolean };
+  defaults?: { run?: { shell?: string } };
   jobs: Record<string, { needs?: string; environment?: string; env?: Record<string, string>; steps: Array<Record<string, any>> }>;
 };
 const workflow = (name: string) => parse(fs.readFileSync(path.join(workflowsDirectory, name), "utf8")) as Workflow;
@@ -34,37 +35,68 @@ test("actionlint (with shellcheck on the run: blocks) accepts every workflow", (
 
 test("actionlint rejects a workflow with a broken job graph (the lint can fail)", () => {
   const directory = fs.mkdtempSync(path.join(os.tmpdir(), "workflows-"));
-  const broken = fs.readFileSync(path.join(workflowsDirectory, "deploy.yml"), "utf8").replace("needs: test", "needs: tests");
+  const broken = fs.readFileSync(path.join(workflowsDirectory, "deploy.yml"), "utf8").replace("needs: plan", "needs: plans");
   fs.writeFileSync(path.join(directory, "deploy.yml"), broken);
   const result = lint(directory);
   expect(result.status).not.toBe(0);
-  expect(result.output).toMatch(/job "deploy" needs job "tests" which does not exist/);
+  expect(result.output).toMatch(/job "apply" needs job "plans" which does not exist/);
+});
+
+const runs = (workflow: Workflow, job: string) => workflow.jobs[job].steps.map((step) => step.run ?? "").join("\n");
+
+test.each(["plan-review.yml", "deploy.yml"])("%s runs every step with bash and pipefail, and installs the pinned OpenTofu", (name) => {
+  const file = workflow(name);
+  // `shell: bash` is GitHub's `bash --noprofile --norc -eo pipefail {0}`; the default shell has no pipefail.
+  expect(file.defaults?.run?.shell).toBe("bash");
+  for (const job of Object.values(file.jobs)) {
+    expect(job.steps.filter((step) => step.shell !== undefined)).toEqual([]);
+    const setup = job.steps.find((step) => step.uses?.startsWith("opentofu/setup-opentofu"));
+    if (setup) {
+      expect(setup.with.tofu_version).toBe("${{ steps.versions.outputs.opentofu }}");
+      expect(job.steps.find((step) => step.id === "versions")!.run).toContain("source tools/versions.env");
+    }
+  }
 });
 
 describe("plan review on pull requests", () => {
   const plan = workflow("plan-review.yml");
 
-  test("runs the tests, then plans, and updates one comment", () => {
+  test("runs the tests, then plans, and updates one comment built from the plan JSON", () => {
     expect(Object.keys(plan.on)).toEqual(["pull_request"]);
     expect(plan.jobs.plan.needs).toBe("test");
     expect(JSON.stringify(plan.jobs.test.steps)).toContain("bash .ci/run");
     const commentStep = plan.jobs.plan.steps.find((step) => step.uses?.startsWith("actions/github-script"))!;
     expect(commentStep.with.script).toContain("updateComment");
     expect(commentStep.with.script).toContain("<!-- dr-estate-plan-review -->");
-    expect(JSON.stringify(plan.jobs.plan.steps)).toMatch(/cdktf diff.*tee plan\.txt/);
-    expect(JSON.stringify(plan.jobs.plan.steps)).toContain("npm run --silent review -- --plan plan.txt");
+    expect(commentStep.if).toBe("always()");
+    expect(runs(plan, "plan")).toContain("npm run plan -- --out plan");
+    expect(runs(plan, "plan")).toMatch(/--plan-json plan\/plan\.json --plan-text plan\/plan\.txt/);
+  });
+
+  test("a failed synth or plan is said in the comment and fails the job", () => {
+    expect(runs(plan, "plan")).toContain("--failed synth --log synth.log");
+    expect(runs(plan, "plan")).toContain("--failed plan --log plan.log");
+    const last = plan.jobs.plan.steps.at(-1)!;
+    expect(last.if).toBe("steps.synth.outcome != 'success' || steps.plan.outcome != 'success'");
+    expect(last.run).toContain("exit 1");
   });
 });
 
 describe("deploy from main", () => {
   const deploy = workflow("deploy.yml");
 
-  test("deploys behind the protected environment, never two at once", () => {
+  test("applies the saved, reviewed plan behind the protected environment, never two at once", () => {
     expect(Object.keys(deploy.on).sort()).toEqual(["push", "workflow_dispatch"]);
     expect(deploy.concurrency).toEqual({ group: "deploy-estate", "cancel-in-progress": false });
-    expect(deploy.jobs.deploy.environment).toBe("production");
-    expect(deploy.jobs.deploy.needs).toBe("test");
-    expect(deploy.jobs.deploy.steps.at(-1)!.run).toBe("npx cdktf deploy --auto-approve");
+    expect(deploy.jobs.plan.needs).toBe("test");
+    expect(runs(deploy, "plan")).toContain("npm run plan -- --out plan");
+    const upload = deploy.jobs.plan.steps.find((step) => step.uses?.startsWith("actions/upload-artifact"))!;
+    expect(upload.with.path).toContain("plan/plan.tfplan");
+    expect(deploy.jobs.apply.needs).toBe("plan");
+    expect(deploy.jobs.apply.environment).toBe("production");
+    expect(deploy.jobs.apply.steps.find((step) => step.uses?.startsWith("actions/download-artifact"))!.with.name).toBe(upload.with.name);
+    expect(deploy.jobs.apply.steps.at(-1)!.run).toBe("npm run apply -- --reviewed plan");
+    expect(runs(deploy, "apply")).not.toMatch(/cdktf deploy|-auto-approve/);
   });
 
   test.each(["plan-review.yml", "deploy.yml"])("%s takes credentials only from repository secrets", (name) => {

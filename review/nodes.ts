@@ -49,15 +49,23 @@ export function estateNodes(synth: Synth): EstateNode[] {
     });
   }
 
-  // The bare-metal primary has no cloud server: its NoCloud seed (local file named .../user-data) and
-  // the load-balancer origins are what the synth knows of it.
+  // The bare-metal primary has no cloud server: its NoCloud seed (an output holding `user-data`, or
+  // a local file named .../user-data) and the load-balancer origins are what the synth knows of it.
   const cloudRoles = new Set(nodes.map((node) => node.role));
+  const bareMetal = new Map<string, { seed?: SynthResource; userData?: unknown }>();
+  for (const output of Object.values<any>(synth.json.output ?? {})) {
+    const userData = resolveLocal(synth, output?.value?.["user-data"]);
+    const role = roleFromUserData(userData);
+    if (role) {
+      bareMetal.set(role, { userData });
+    }
+  }
   const seeds = resourcesOfType(synth, "local_sensitive_file", "local_file").filter((file) =>
     String(file.attributes.filename ?? "").endsWith("/user-data"),
   );
-  const bareMetal = new Map<string, { seed?: SynthResource }>();
   for (const seed of seeds) {
-    bareMetal.set(roleFromUserData(resolveLocal(synth, seed.attributes.content)) ?? seed.owner, { seed });
+    const userData = resolveLocal(synth, seed.attributes.content);
+    bareMetal.set(roleFromUserData(userData) ?? seed.owner, { seed, userData });
   }
   for (const pool of resourcesOfType(synth, "cloudflare_load_balancer_pool")) {
     for (const origin of pool.attributes.origins ?? []) {
@@ -67,11 +75,10 @@ export function estateNodes(synth: Synth): EstateNode[] {
       }
     }
   }
-  for (const [role, { seed }] of bareMetal) {
+  for (const [role, { seed, userData }] of bareMetal) {
     if (cloudRoles.has(role)) {
       continue;
     }
-    const userData = resolveLocal(synth, seed?.attributes.content);
     nodes.push({
       role,
       provider: "bare metal",

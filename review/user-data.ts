@@ -32,23 +32,19 @@ export function parseCloudConfig(userData: unknown): Record<string, any> | undef
 }
 
 /**
- * The document inside a user-data that Terraform encodes at apply time, `${base64gzip("#cloud-config...")}`
- * (or base64encode): the HCL string literal unescaped, its `${...}` references kept as they are.
- * Anything else is returned unchanged.
+ * The document a synthesized user-data holds, as the server will receive it. Every string in
+ * Terraform JSON is a template, so its literal `$${` and `%%{` escapes are undone (its `${...}`
+ * references are kept as they are); a document Terraform encodes at apply time,
+ * `${base64gzip("#cloud-config...")}` (or base64encode), is first taken out of its HCL string literal.
  */
 export function unwrapUserData(userData: unknown): unknown {
   if (typeof userData !== "string") {
     return userData;
   }
   const wrapped = /^\$\{(?:base64gzip|base64encode|gzip)\("((?:[^"\\]|\\.)*)"\)\}$/s.exec(userData);
-  if (!wrapped) {
-    return userData;
-  }
   const escapes: Record<string, string> = { n: "\n", r: "\r", t: "\t", '"': '"', "\\": "\\" };
-  return wrapped[1]
-    .replace(/\\(.)/g, (match, character: string) => escapes[character] ?? match)
-    .replace(/\$\$\{/g, "${")
-    .replace(/%%\{/g, "%{");
+  const template = wrapped ? wrapped[1].replace(/\\(.)/g, (match, character: string) => escapes[character] ?? match) : userData;
+  return template.replace(/\$\$\{/g, "${").replace(/%%\{/g, "%{");
 }
 
 /** The decoded content of the file the document writes at `path`. */

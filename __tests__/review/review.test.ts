@@ -56,8 +56,8 @@ beforeAll(() => {
 
 const expected = {
   hetzner: {
-    standby: { provider: "hetzner", location: "fsn1", size: "cx32" },
-    witness: { provider: "hetzner", location: "hel1", size: "cx22" },
+    standby: { provider: "hetzner", location: "fsn1", size: "cx33" },
+    witness: { provider: "hetzner", location: "hel1", size: "cx23" },
     enforcedBy: "Hetzner Cloud firewall",
   },
   digitalocean: {
@@ -141,7 +141,7 @@ describe.each(["hetzner", "digitalocean"] as const)("the review of the example e
   test("shows the backup retention and schedule the data nodes' user-data installs", () => {
     const backups = section(markdown, "Backups");
     expect(backups).toContain("### On primary, standby\n");
-    expect(backups).toMatch(/Retention: hourly: 48 hours; daily: 30 days; weekly: 12 weeks/);
+    expect(backups).toMatch(/Retention: hourly: 48 hours; daily: 30 days; weekly: 12 weeks; zfs snapshot: 14 days\./);
     expect(row(backups, "hourly at :00")).toEqual(["hourly at :00", "`0 * * * *`", "root", "`pg-dump-backup.sh hourly`"]);
     expect(row(backups, "daily 02:00")[3]).toBe("`pg-dump-backup.sh daily`");
     expect(row(backups, "Sun 03:00")[3]).toBe("`pg-dump-backup.sh weekly`");
@@ -313,13 +313,10 @@ describe("robustness", () => {
 
   test("a synth whose user-data has no backup files says the backups are not in this synth", () => {
     const json = JSON.parse(JSON.stringify(readSynth(stackDirs.hetzner).json));
-    for (const byName of [json.resource.hcloud_server, json.resource.local_sensitive_file]) {
-      for (const resource of Object.values<any>(byName)) {
-        for (const key of ["user_data", "content"]) {
-          if (key in resource) resource[key] = "#cloud-config\nhostname: x\n";
-        }
-      }
+    for (const server of Object.values<any>(json.resource.hcloud_server)) {
+      server.user_data = "#cloud-config\nhostname: x\n";
     }
+    json.output.primary_seed.value["user-data"] = "#cloud-config\nhostname: x\n";
     const markdown = renderReview({ current: synthFromJson(json, "stripped.json") });
     expect(section(markdown, "Backups")).toContain("Backup schedule and retention: not in this synth.");
     // Roles still come from the construct paths when the user-data says nothing.
@@ -370,6 +367,6 @@ describe("the command line", () => {
     });
     expect(result.status).toBe(0);
     expect(result.stdout.startsWith("# Estate review: mhc-dr\n")).toBe(true);
-    expect(row(section(result.stdout, "Nodes"), "witness").slice(1, 4)).toEqual(["hetzner", "hel1", "cx22"]);
+    expect(row(section(result.stdout, "Nodes"), "witness").slice(1, 4)).toEqual(["hetzner", "hel1", "cx23"]);
   });
 });

@@ -63,6 +63,12 @@ export function estimateCost(synth: Synth, nodes: readonly EstateNode[]): CostEs
       isAssigned ? prices.digitalocean.reservedIpv4 : prices.digitalocean.reservedIpv4Unassigned,
     );
   }
+  const buckets = resourcesOfType(synth, "digitalocean_spaces_bucket");
+  if (buckets.length > 0) {
+    const { spacesSubscription, spacesIncludedGib } = prices.digitalocean;
+    const what = `${buckets.length} bucket${buckets.length === 1 ? "" : "s"}`;
+    line("digitalocean", `Spaces subscription (${what}; includes ${spacesIncludedGib} GiB)`, 1, "subscription", spacesSubscription);
+  }
   const pools = resourcesOfType(synth, "cloudflare_load_balancer_pool");
   if (resourcesOfType(synth, "cloudflare_load_balancer").length > 0 || pools.length > 0) {
     const origins = new Set(pools.flatMap((pool) => (pool.attributes.origins ?? []).map((o: any) => JSON.stringify(o.address))));
@@ -84,4 +90,10 @@ export function estimateCost(synth: Synth, nodes: readonly EstateNode[]): CostEs
     byCurrency[currency] = round((byCurrency[currency] ?? 0) + monthly);
   }
   return { lines, totals, byCurrency, unpriced: lines.filter((l) => l.unitPrice === undefined).map((l) => l.item) };
+}
+
+/** `current` minus `base`, per currency found in either (a currency only in one counts 0 in the other). */
+export function costDelta(current: CostEstimate, base: CostEstimate): Record<string, number> {
+  const currencies = [...new Set([...Object.keys(current.byCurrency), ...Object.keys(base.byCurrency)])].sort();
+  return Object.fromEntries(currencies.map((c) => [c, round((current.byCurrency[c] ?? 0) - (base.byCurrency[c] ?? 0))]));
 }

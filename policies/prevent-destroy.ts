@@ -1,13 +1,18 @@
 import { Annotations, IAspect, TerraformResource } from "cdktf";
 import { IConstruct } from "constructs";
 
-/** Resources that hold data or an address clients and peers depend on. */
-export const statefulResourceTypes = [
+/**
+ * Resources that hold data or an address clients and peers depend on. The one list: this policy
+ * guards them, and the plan review (review/diff.ts) flags them when a plan destroys or replaces one.
+ */
+export const statefulResourceTypes: readonly string[] = [
   "hcloud_volume",
   "hcloud_primary_ip",
+  "hcloud_floating_ip",
   "digitalocean_volume",
   "digitalocean_reserved_ip",
   "digitalocean_spaces_bucket",
+  "digitalocean_database_cluster",
 ];
 
 /** Fails synth when a stateful resource could be destroyed by a plan without a human removing the guard. */

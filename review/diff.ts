@@ -1,19 +1,11 @@
+import { statefulResourceTypes } from "../policies/prevent-destroy";
 import { ParsedPlan, PlanAction, resourceType } from "./plan";
 import { resolveLocal, Synth, SynthResource } from "./synth";
 import { cloudConfigFiles, parseCloudConfig } from "./user-data";
 
-/** Resources whose loss loses data or an address clients and peers know: never destroy them by accident. */
-const statefulTypes = new Set([
-  "hcloud_volume",
-  "hcloud_primary_ip",
-  "hcloud_floating_ip",
-  "digitalocean_volume",
-  "digitalocean_reserved_ip",
-  "digitalocean_database_cluster",
-]);
-
+/** Resources whose loss loses data or an address clients and peers know (the PreventDestroy policy's list). */
 export function isStateful(type: string): boolean {
-  return statefulTypes.has(type) || type.endsWith("_bucket");
+  return statefulResourceTypes.includes(type);
 }
 
 /**

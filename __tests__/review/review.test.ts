@@ -7,7 +7,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { exampleEstate } from "../../estate/example-estate";
 import { runCli } from "../../review/cli";
+import { isStateful } from "../../review/diff";
 import { parsePlan } from "../../review/plan";
+import { statefulResourceTypes } from "../../policies/prevent-destroy";
 import { prices } from "../../review/prices";
 import { renderReview } from "../../review/render";
 import { readSynth, synthFromJson } from "../../review/synth";
@@ -238,6 +240,16 @@ describe("the semantic diff against a base synth", () => {
     expect(section(markdown, "Changes")).toContain("No resource changes.");
     expect(markdown).not.toContain("[!CAUTION]");
   });
+});
+
+test("the review's stateful types are the PreventDestroy policy's list, nothing else", () => {
+  expect(statefulResourceTypes).toEqual(expect.arrayContaining(["hcloud_volume", "hcloud_floating_ip", "digitalocean_spaces_bucket"]));
+  for (const type of statefulResourceTypes) {
+    expect(isStateful(type)).toBe(true);
+  }
+  for (const type of ["hcloud_server", "digitalocean_droplet", "aws_s3_bucket", "cloudflare_dns_record"]) {
+    expect(isStateful(type)).toBe(false);
+  }
 });
 
 describe("the plan text", () => {

@@ -35,3 +35,11 @@ export interface CloudNodeProps {
 
 /** Ubuntu LTS image used for every cloud server (the renderer targets Ubuntu 22.04 and 24.04). */
 export const serverImage = { hetzner: "ubuntu-24.04", digitalocean: "ubuntu-24-04-x64" } as const;
+
+/**
+ * Server attributes that only matter when a server is created: cloud-init reads user-data once, at
+ * first boot, and a change to any of these would make the provider replace the running server.
+ * Later changes reach running nodes through `npm run converge`; replacing a server is a deliberate
+ * `tofu apply -replace=ADDRESS`.
+ */
+export const firstBootOnlyAttributes = ["user_data", "image", "ssh_keys"];

@@ -8,7 +8,7 @@ import { Volume } from "@cdktf/provider-digitalocean/lib/volume";
 import { Token } from "cdktf";
 import { Construct } from "constructs";
 import { FirewallRule, worldIpv4, worldIpv6 } from "../estate/firewall-rules";
-import { CloudNode, CloudNodeProps, serverImage } from "./cloud-node";
+import { CloudNode, CloudNodeProps, firstBootOnlyAttributes, serverImage } from "./cloud-node";
 import { terraformString } from "./terraform-string";
 
 const everywhere = [worldIpv4, worldIpv6];
@@ -67,6 +67,7 @@ export class DigitalOceanNode extends Construct implements CloudNode {
       monitoring: true,
       gracefulShutdown: true,
       lifecycle: {
+        ignoreChanges: firstBootOnlyAttributes,
         // Checked at every plan: a retired size fails the pull request, not the rebuild during an outage.
         precondition: [
           {

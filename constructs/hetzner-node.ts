@@ -8,7 +8,7 @@ import { SshKey } from "../.gen/providers/hcloud/ssh-key";
 import { Volume } from "../.gen/providers/hcloud/volume";
 import { VolumeAttachment } from "../.gen/providers/hcloud/volume-attachment";
 import { FirewallRule } from "../estate/firewall-rules";
-import { CloudNode, CloudNodeProps, serverImage } from "./cloud-node";
+import { CloudNode, CloudNodeProps, firstBootOnlyAttributes, serverImage } from "./cloud-node";
 import { terraformString } from "./terraform-string";
 
 /** A node on Hetzner Cloud: server, primary IP kept across rebuilds, optional data volume, cloud firewall. */
@@ -69,6 +69,7 @@ export class HetznerNode extends Construct implements CloudNode {
       publicNet: [{ ipv4Enabled: true, ipv4: Token.asNumber(this.primaryIp.id), ipv6Enabled: true }],
       shutdownBeforeDeletion: true,
       lifecycle: {
+        ignoreChanges: firstBootOnlyAttributes,
         // Checked at every plan: a deprecation fails the pull request, not the rebuild during an outage.
         precondition: [
           {

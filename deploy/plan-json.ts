@@ -1,4 +1,5 @@
 // What the deploy path reads from `tofu show -json PLANFILE`.
+import { serverResourceTypes } from "../policies/first-boot-only";
 
 export interface ResourceChange {
   readonly address: string;
@@ -18,13 +19,10 @@ export interface PlanJson {
   readonly errored?: boolean;
 }
 
-/** The resource types that are the estate's cloud servers. */
-export const serverResourceTypes = ["hcloud_server", "digitalocean_droplet"] as const;
-
 /** Servers the plan destroys, alone or to replace them. */
 export function serversLost(plan: PlanJson): ResourceChange[] {
   return (plan.resource_changes ?? []).filter(
-    (change) => (serverResourceTypes as readonly string[]).includes(change.type) && change.change.actions.includes("delete"),
+    (change) => serverResourceTypes.includes(change.type) && change.change.actions.includes("delete"),
   );
 }
 

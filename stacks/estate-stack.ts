@@ -11,7 +11,7 @@ import { FailoverDns } from "../constructs/failover-dns";
 import { OffsiteBackups } from "../constructs/offsite-backups";
 import { PrimaryNode } from "../constructs/primary-node";
 import { CloudProvider, dataNodeInboundRules, Estate, hostCidr, witnessInboundRules } from "../estate";
-import { FailoverTtlPolicy, NoWorldOpenPortsPolicy, PreventDestroyPolicy } from "../policies";
+import { FailoverTtlPolicy, FirstBootOnlyPolicy, NoWorldOpenPortsPolicy, PreventDestroyPolicy } from "../policies";
 import { pinProviderVersions } from "./provider-versions";
 import { configureStateBackend } from "./state-backend";
 
@@ -145,6 +145,7 @@ export class EstateStack extends TerraformStack {
     Aspects.of(this).add(new FailoverTtlPolicy());
     Aspects.of(this).add(new NoWorldOpenPortsPolicy());
     Aspects.of(this).add(new PreventDestroyPolicy());
+    Aspects.of(this).add(new FirstBootOnlyPolicy());
   }
 }
 

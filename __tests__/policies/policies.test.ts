@@ -9,7 +9,8 @@ import { App, Aspects, IAspect, TerraformStack } from "cdktf";
 import { Firewall as HetznerFirewall } from "../../.gen/providers/hcloud/firewall";
 import { PrimaryIp } from "../../.gen/providers/hcloud/primary-ip";
 import { Volume as HetznerVolume } from "../../.gen/providers/hcloud/volume";
-import { FailoverTtlPolicy, NoWorldOpenPortsPolicy, PreventDestroyPolicy } from "../../policies";
+import { FailoverTtlPolicy, FirstBootOnlyPolicy, NoWorldOpenPortsPolicy, PreventDestroyPolicy } from "../../policies";
+import { Server } from "../../.gen/providers/hcloud/server";
 import { EstateStack } from "../../stacks/estate-stack";
 import { exampleEstate } from "../../estate/example-estate";
 
@@ -106,4 +107,20 @@ test.each(["hetzner", "digitalocean"] as const)("the example estate (%s) passes 
   const stack = new EstateStack(app, "mhc-dr", { estate: exampleEstate(provider) });
   expect(() => app.synth()).not.toThrow();
   expect(stack.node.findAll().flatMap((c) => c.node.metadata).filter((m) => m.type === "aws:cdk:error")).toEqual([]);
+});
+
+describe("FirstBootOnlyPolicy", () => {
+  const server = (stack: TerraformStack, ignoreChanges?: string[]) =>
+    new Server(stack, "server", { name: "s", serverType: "cx23", image: "ubuntu-24.04", userData: "#cloud-config\n", lifecycle: ignoreChanges ? { ignoreChanges } : undefined });
+
+  test("fails synth for a server that a user-data change would replace", () => {
+    expect(synthError(new FirstBootOnlyPolicy(), (stack) => server(stack))).toMatch(
+      /\[FirstBootOnly\] hcloud_server must ignore later changes to user_data, image, ssh_keys/,
+    );
+    expect(synthError(new FirstBootOnlyPolicy(), (stack) => server(stack, ["user_data"]))).toMatch(/ignore later changes to image, ssh_keys \(/);
+  });
+
+  test("accepts a server that ignores them", () => {
+    expect(synthError(new FirstBootOnlyPolicy(), (stack) => server(stack, ["user_data", "image", "ssh_keys"]))).toBeUndefined();
+  });
 });

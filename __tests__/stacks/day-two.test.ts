@@ -1,0 +1,56 @@
+// Day-2 changes never replace a running server: what only the first boot reads is ignored by every
+// server's lifecycle, and each routine change of the description leaves every other server
+// attribute as it was (the plan-level proof is in __tests__/lab).
+import { Testing } from "cdktf";
+import type { EstateInput } from "../../estate";
+import { exampleEstate, exampleEstateInput } from "../../estate/example-estate";
+import { EstateStack } from "../../stacks/estate-stack";
+
+type Provider = "hetzner" | "digitalocean";
+const serverTypes = { hetzner: "hcloud_server", digitalocean: "digitalocean_droplet" };
+
+function servers(provider: Provider, changes: Partial<EstateInput> = {}): Record<string, Record<string, unknown>> {
+  const estate = exampleEstate(provider, changes);
+  const json = JSON.parse(Testing.synth(new EstateStack(Testing.app(), estate.name, { estate })));
+  return json.resource[serverTypes[provider]];
+}
+
+const withoutIgnored = (server: Record<string, any>) =>
+  Object.fromEntries(Object.entries(server).filter(([key]) => !(server.lifecycle?.ignore_changes ?? []).includes(key)));
+
+const base = exampleEstateInput();
+
+const routineChanges: Record<string, Partial<EstateInput>> = {
+  "a new alert webhook": { alerts: { webhookUrl: "https://alerts.example.com/hooks/new" } },
+  "another admin network": { ssh: { ...base.ssh, adminCidrs: [...base.ssh.adminCidrs, "192.0.2.0/24"] } },
+  "an SSH key removed and another added": {
+    ssh: { ...base.ssh, publicKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHJlcGxhY2VtZW50a2V5Zm9ydGhlb3BlcmF0b3JzMDEy ops2@example.com"] },
+  },
+  "a longer retention": { backups: { ...base.backups, dailyRetentionDays: 45 } },
+  "synchronous replication": { postgres: { ...base.postgres, synchronousReplication: true } },
+};
+
+describe.each(["hetzner", "digitalocean"] as const)("the %s servers", (provider) => {
+  const before = servers(provider);
+
+  test("ignore later changes to user-data, image and SSH keys", () => {
+    expect(Object.keys(before)).toHaveLength(2);
+    for (const server of Object.values<any>(before)) {
+      expect(server.lifecycle.ignore_changes).toEqual(expect.arrayContaining(["user_data", "image", "ssh_keys"]));
+    }
+  });
+
+  test.each(Object.entries(routineChanges))("keep every other attribute after %s", (_change, changes) => {
+    const after = servers(provider, changes);
+    expect(Object.keys(after)).toEqual(Object.keys(before));
+    let userDataChanged = false;
+    for (const [name, server] of Object.entries(after)) {
+      expect(withoutIgnored(server)).toEqual(withoutIgnored(before[name]));
+      userDataChanged ||= JSON.stringify(server.user_data) !== JSON.stringify(before[name].user_data);
+    }
+    if (provider === "digitalocean") {
+      // The change does reach the user-data (so it would have replaced the droplet without the ignore).
+      expect(userDataChanged).toBe(true);
+    }
+  });
+});

@@ -1,8 +1,9 @@
 // What the renderer needs to know about one node. Values may be cdktf tokens (plain strings at
 // render time that Terraform fills in at apply time); the renderer only places them, never parses them.
 import type { FirewallRule } from "../estate/firewall-rules";
+import type { NodeRole } from "../estate/schema";
 
-export type NodeRole = "primary" | "standby" | "witness";
+export type { NodeRole };
 
 /** Reserved public IPv4 of each node: what the nodes connect to each other at. */
 export interface PeerAddresses {
@@ -22,6 +23,10 @@ export interface NodeSecrets {
   readonly caCertificateBase64: string;
   readonly nodeCertificateBase64: string;
   readonly nodePrivateKeyBase64: string;
+  /** The node's SSH host key (OpenSSH private key, base64), pinned in the operators' known_hosts. */
+  readonly sshHostKeyBase64: string;
+  /** Its public half, one `ssh-ed25519 ...` line. */
+  readonly sshHostPublicKey: string;
 }
 
 export interface PostgresSettings {

@@ -16,8 +16,11 @@ export interface CloudNode {
   readonly compressesUserData: boolean;
   /** Block device of the data volume, when the node has one. */
   readonly dataDevice?: string;
-  /** Creates the server and its attachments; call once, after every node's address exists. */
-  launchServer(userData: string): void;
+  /**
+   * Creates the server and its attachments; call once, after every node's address exists. Returns
+   * a reference to the document as Terraform holds it (the same text `npm run converge` delivers).
+   */
+  launchServer(userData: string): string;
   /** Puts the server behind the provider's firewall; call once, after every node is launched. */
   applyFirewall(inboundRules: readonly FirewallRule[]): void;
 }

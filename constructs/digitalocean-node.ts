@@ -5,7 +5,7 @@ import { ReservedIp } from "@cdktf/provider-digitalocean/lib/reserved-ip";
 import { ReservedIpAssignment } from "@cdktf/provider-digitalocean/lib/reserved-ip-assignment";
 import { SshKey } from "@cdktf/provider-digitalocean/lib/ssh-key";
 import { Volume } from "@cdktf/provider-digitalocean/lib/volume";
-import { Token } from "cdktf";
+import { TerraformLocal, Token } from "cdktf";
 import { Construct } from "constructs";
 import { FirewallRule, worldIpv4, worldIpv6 } from "../estate/firewall-rules";
 import { CloudNode, CloudNodeProps, firstBootOnlyAttributes, serverImage } from "./cloud-node";
@@ -52,7 +52,9 @@ export class DigitalOceanNode extends Construct implements CloudNode {
     return [this.publicIpv4, this.droplet.ipv4Address];
   }
 
-  launchServer(userData: string): void {
+  launchServer(userData: string): string {
+    // A local holds the document, so the droplet and the estate's outputs read the one copy.
+    const document = new TerraformLocal(this, "user-data", terraformString(userData));
     const size = new DataDigitaloceanSizes(this, "size", { filter: [{ key: "slug", values: [this.props.size] }] });
     // Attached at creation (volume_ids) so the data volume is there when cloud-init first runs.
     this.launched = new Droplet(this, "server", {
@@ -61,7 +63,7 @@ export class DigitalOceanNode extends Construct implements CloudNode {
       size: this.props.size,
       image: serverImage.digitalocean,
       sshKeys: this.props.sshKeyIds,
-      userData: terraformString(userData),
+      userData: document.asString,
       volumeIds: this.volume ? [this.volume.id] : undefined,
       ipv6: true,
       monitoring: true,
@@ -81,6 +83,7 @@ export class DigitalOceanNode extends Construct implements CloudNode {
       ipAddress: this.reservedIp.ipAddress,
       dropletId: Token.asNumber(this.droplet.id),
     });
+    return document.asString;
   }
 
   applyFirewall(inboundRules: readonly FirewallRule[]): void {

@@ -3,7 +3,9 @@ import { CertRequest } from "@cdktf/provider-tls/lib/cert-request";
 import { LocallySignedCert } from "@cdktf/provider-tls/lib/locally-signed-cert";
 import { PrivateKey } from "@cdktf/provider-tls/lib/private-key";
 import { SelfSignedCert } from "@cdktf/provider-tls/lib/self-signed-cert";
+import { Fn } from "cdktf";
 import { Construct } from "constructs";
+import type { NodeSecrets } from "../cloud-init/node-config";
 
 export interface EstateSecretsProps {
   readonly estateName: string;
@@ -18,6 +20,12 @@ export interface NodeCertificateRequest {
 export interface NodeCertificate {
   readonly certificatePem: string;
   readonly privateKeyPem: string;
+}
+
+/** An SSH host key generated for one node, so its operators can pin it before it ever boots. */
+export interface SshHostKey {
+  readonly privateKeyOpenssh: string;
+  readonly publicKeyOpenssh: string;
 }
 
 const hoursPerYear = 24 * 365;
@@ -73,6 +81,31 @@ export class EstateSecrets extends Construct {
       allowedUses: ["digital_signature", "key_encipherment", "server_auth", "client_auth"],
     });
     return { certificatePem: certificate.certPem, privateKeyPem: key.privateKeyPem };
+  }
+
+  /**
+   * Everything secret one node receives: the shared passwords and CA, and its own certificate and
+   * SSH host key. PEM and key files travel base64-encoded so multi-line values survive YAML.
+   */
+  nodeSecrets(role: string, fqdn: string, address: string): NodeSecrets {
+    const certificate = this.issueNodeCertificate(role, { commonName: fqdn, dnsNames: [fqdn, role], ipAddresses: [address] });
+    const hostKey = this.issueSshHostKey(role);
+    return {
+      replicationPassword: this.replicationPassword,
+      failoverMonitorPassword: this.failoverMonitorPassword,
+      natsPassword: this.natsPassword,
+      caCertificateBase64: Fn.base64encode(this.caCertificatePem),
+      nodeCertificateBase64: Fn.base64encode(certificate.certificatePem),
+      nodePrivateKeyBase64: Fn.base64encode(certificate.privateKeyPem),
+      sshHostKeyBase64: Fn.base64encode(hostKey.privateKeyOpenssh),
+      sshHostPublicKey: Fn.trimspace(hostKey.publicKeyOpenssh),
+    };
+  }
+
+  /** The SSH host key of one node (Ed25519). */
+  issueSshHostKey(id: string): SshHostKey {
+    const key = new PrivateKey(this, `${id}-ssh-host-key`, { algorithm: "ED25519" });
+    return { privateKeyOpenssh: key.privateKeyOpenssh, publicKeyOpenssh: key.publicKeyOpenssh };
   }
 
   private password(id: string): string {

@@ -52,7 +52,7 @@ export class HetznerNode extends Construct implements CloudNode {
     return [this.publicIpv4];
   }
 
-  launchServer(userData: string): void {
+  launchServer(userData: string): string {
     // A local holds the document: Terraform functions cannot take a literal with double quotes.
     const document = new TerraformLocal(this, "user-data", terraformString(userData));
     const serverType = new DataHcloudServerType(this, "server-type", { name: this.props.size });
@@ -86,6 +86,7 @@ export class HetznerNode extends Construct implements CloudNode {
         automount: false,
       });
     }
+    return document.asString;
   }
 
   applyFirewall(inboundRules: readonly FirewallRule[]): void {

@@ -1,4 +1,4 @@
-import { TerraformOutput } from "cdktf";
+import { TerraformLocal, TerraformOutput } from "cdktf";
 import { Construct } from "constructs";
 import { terraformString } from "./terraform-string";
 
@@ -24,9 +24,17 @@ export const primarySeedOutput = "primary_seed";
  * writes it out from the deployed state, so no runner has to keep a file Terraform would recreate.
  */
 export class PrimaryNode extends Construct {
+  /** Reference to the user-data as Terraform holds it (the same text `npm run converge` delivers). */
+  readonly userData: string;
+
   constructor(scope: Construct, id: string, props: PrimaryNodeProps) {
     super(scope, id);
-    const seed = Object.fromEntries(Object.entries(props.seed).map(([file, text]) => [file, terraformString(text)]));
+    this.userData = new TerraformLocal(this, "user-data", terraformString(props.seed["user-data"])).asString;
+    const seed = {
+      "user-data": this.userData,
+      "meta-data": terraformString(props.seed["meta-data"]),
+      "network-config": terraformString(props.seed["network-config"]),
+    };
     new TerraformOutput(this, "seed", {
       value: seed,
       sensitive: true,

@@ -2,9 +2,9 @@ import * as net from "node:net";
 import { z } from "zod";
 import { CloudProvider, cloudProviders, discontinuedSizesByProvider, locationsByProvider, sizePatternByProvider, spacesRegions } from "./provider-catalog";
 
-/** Names of the per-node DNS records; service hostnames may not take them. */
-export const nodeNames = ["primary", "standby", "witness"] as const;
-export type NodeName = (typeof nodeNames)[number];
+/** The estate's three nodes; also the names of their DNS records, which service hostnames may not take. */
+export const nodeRoles = ["primary", "standby", "witness"] as const;
+export type NodeRole = (typeof nodeRoles)[number];
 
 const dnsLabel = z
   .string()
@@ -134,8 +134,8 @@ function checkHostnamesDistinct(hostnames: string[], ctx: z.RefinementCtx) {
     if (hostnames.indexOf(hostname) !== index) {
       ctx.addIssue({ code: "custom", path: [index], message: `"${hostname}" is listed twice` });
     }
-    if ((nodeNames as readonly string[]).includes(hostname)) {
-      ctx.addIssue({ code: "custom", path: [index], message: `"${hostname}" is reserved for a node record (${nodeNames.join(", ")})` });
+    if ((nodeRoles as readonly string[]).includes(hostname)) {
+      ctx.addIssue({ code: "custom", path: [index], message: `"${hostname}" is reserved for a node record (${nodeRoles.join(", ")})` });
     }
   });
 }
@@ -212,7 +212,7 @@ export const estateSchema = z
   .superRefine((estate, ctx) => {
     if (estate.state.backend === "s3") {
       const stateHost = new URL(estate.state.endpoint).hostname;
-      const estateHosts = [estate.primary.ipv4, ...nodeNames.map((node) => `${node}.${estate.domain}`)];
+      const estateHosts = [estate.primary.ipv4, ...nodeRoles.map((node) => `${node}.${estate.domain}`)];
       if (estateHosts.includes(stateHost)) {
         ctx.addIssue({ code: "custom", path: ["state", "endpoint"], message: "must not be a server of the estate: state has to survive the loss of any of them" });
       }

@@ -1,16 +1,18 @@
 import { CloudflareProvider } from "@cdktf/provider-cloudflare/lib/provider";
 import { RandomProvider } from "@cdktf/provider-random/lib/provider";
 import { TlsProvider } from "@cdktf/provider-tls/lib/provider";
-import { Aspects, Fn, TerraformOutput, TerraformStack, Token } from "cdktf";
+import { Aspects, TerraformOutput, TerraformStack, Token } from "cdktf";
 import { Construct } from "constructs";
-import { NodeConfig, NodeRole, renderCloudConfig, renderNoCloudMetaData, renderNoCloudNetworkConfig, SeedNetwork } from "../cloud-init";
+import { NodeConfig, NodeRole, NodeSecrets, renderCloudConfig, renderNoCloudMetaData, renderNoCloudNetworkConfig, SeedNetwork } from "../cloud-init";
+import { NodeContext, nodeConfiguration, nodeFqdn } from "./node-configuration";
 import { CloudNode } from "../constructs/cloud-node";
 import { cloudVariants } from "../constructs/cloud-variants";
 import { EstateSecrets } from "../constructs/estate-secrets";
 import { FailoverDns } from "../constructs/failover-dns";
 import { OffsiteBackups } from "../constructs/offsite-backups";
+import { ConvergeTarget, EstateNodesOutput } from "../constructs/estate-nodes-output";
 import { PrimaryNode } from "../constructs/primary-node";
-import { CloudProvider, dataNodeInboundRules, Estate, hostCidr, witnessInboundRules } from "../estate";
+import { CloudProvider, dataNodeInboundRules, Estate, hostCidr, nodeRoles, witnessInboundRules } from "../estate";
 import { FailoverTtlPolicy, FirstBootOnlyPolicy, NoWorldOpenPortsPolicy, PreventDestroyPolicy } from "../policies";
 import { pinProviderVersions } from "./provider-versions";
 import { configureStateBackend } from "./state-backend";
@@ -66,55 +68,35 @@ export class EstateStack extends TerraformStack {
     });
 
     const peers = { primary: estate.primary.ipv4, standby: standby.publicIpv4, witness: witness.publicIpv4 };
-    const nodeConfig = (role: NodeRole, extra: Pick<NodeConfig, "dataDevice" | "hostFirewallRules"> = {}): NodeConfig => {
-      const certificate = secrets.issueNodeCertificate(role, {
-        commonName: `${role}.${estate.domain}`,
-        dnsNames: [`${role}.${estate.domain}`, role],
-        ipAddresses: [peers[role]],
-      });
-      return {
-        role,
-        estateName: estate.name,
-        fqdn: `${role}.${estate.domain}`,
-        peers,
-        adminCidrs: estate.ssh.adminCidrs,
-        sshPublicKeys: estate.ssh.publicKeys,
-        postgres: estate.postgres,
-        backups: estate.backups,
-        alertWebhookUrl: estate.alerts.webhookUrl,
-        offsiteBackups: role === "witness" ? undefined : offsiteBackups?.repository,
-        secrets: {
-          replicationPassword: secrets.replicationPassword,
-          failoverMonitorPassword: secrets.failoverMonitorPassword,
-          natsPassword: secrets.natsPassword,
-          caCertificateBase64: Fn.base64encode(secrets.caCertificatePem),
-          nodeCertificateBase64: Fn.base64encode(certificate.certificatePem),
-          nodePrivateKeyBase64: Fn.base64encode(certificate.privateKeyPem),
-        },
-        ...extra,
-      };
-    };
-
+    const nodeSecrets = Object.fromEntries(nodeRoles.map((role) => [role, secrets.nodeSecrets(role, nodeFqdn(estate, role), peers[role])])) as Record<NodeRole, NodeSecrets>;
+    const nodeConfig = (role: NodeRole, context: Pick<NodeContext, "dataDevice" | "hostFirewallRules"> = {}): NodeConfig =>
+      nodeConfiguration(estate, role, { peers, secrets: nodeSecrets[role], offsiteBackups: offsiteBackups?.repository, ...context });
     const render = (config: NodeConfig, compressFiles: boolean) =>
       renderCloudConfig(config, { compressFiles, isDeployTimeValue: (text) => Token.isUnresolved(text) });
-    standby.launchServer(render(nodeConfig("standby", { dataDevice: standby.dataDevice }), !standby.compressesUserData));
-    witness.launchServer(render(nodeConfig("witness"), !witness.compressesUserData));
 
+    // The cloud servers first: a droplet's own outbound address exists only once the droplet does.
+    const standbyDocument = standby.launchServer(render(nodeConfig("standby", { dataDevice: standby.dataDevice }), !standby.compressesUserData));
+    const witnessDocument = witness.launchServer(render(nodeConfig("witness"), !witness.compressesUserData));
     const cidrsOf = (node: CloudNode) => node.outboundIpv4s.map(hostCidr);
     const adminCidrs = estate.ssh.adminCidrs;
-    standby.applyFirewall(dataNodeInboundRules({ adminCidrs, estatePeers: [hostCidr(estate.primary.ipv4), ...cidrsOf(witness)] }));
-    witness.applyFirewall(witnessInboundRules({ adminCidrs, estatePeers: [hostCidr(estate.primary.ipv4), ...cidrsOf(standby)] }));
-
     const primaryConfig = nodeConfig("primary", {
       hostFirewallRules: dataNodeInboundRules({ adminCidrs, estatePeers: [...cidrsOf(standby), ...cidrsOf(witness)] }),
     });
-    new PrimaryNode(this, "primary", {
+    const primary = new PrimaryNode(this, "primary", {
       seed: {
         // The seed has no size limit: plain files, readable by the operator who installs it.
         "user-data": render(primaryConfig, false),
         "meta-data": renderNoCloudMetaData(primaryConfig),
         "network-config": renderNoCloudNetworkConfig(primarySeedNetwork(estate.primary)),
       },
+    });
+    const documents: Record<NodeRole, string> = { primary: primary.userData, standby: standbyDocument, witness: witnessDocument };
+    standby.applyFirewall(dataNodeInboundRules({ adminCidrs, estatePeers: [hostCidr(estate.primary.ipv4), ...cidrsOf(witness)] }));
+    witness.applyFirewall(witnessInboundRules({ adminCidrs, estatePeers: [hostCidr(estate.primary.ipv4), ...cidrsOf(standby)] }));
+    new EstateNodesOutput(this, "nodes", {
+      nodes: Object.fromEntries(
+        nodeRoles.map((role) => [role, { address: peers[role], document: documents[role], hostPublicKey: nodeSecrets[role].sshHostPublicKey }]),
+      ) as Record<NodeRole, ConvergeTarget>,
     });
 
     new FailoverDns(this, "dns", {

@@ -4,7 +4,8 @@ import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { renderCloudConfig } from "../../cloud-init";
+import { nodePaths, renderCloudConfig } from "../../cloud-init";
+import { renderSshdDropIn } from "../../cloud-init/pieces/hardening";
 import { exampleNodeConfig } from "../support/example-node";
 import { parseCloudConfig, renderedFile } from "../support/rendered-files";
 
@@ -13,6 +14,7 @@ const dropInDirectory = "/etc/ssh/sshd_config.d";
 const document = renderCloudConfig(exampleNodeConfig("standby"));
 
 let workDir: string;
+let hostKey: string;
 let sshdConfig: string;
 let createdPrivsepDir = false;
 
@@ -39,14 +41,15 @@ beforeAll(() => {
   const includeDir = path.join(workDir, "sshd_config.d");
   fs.mkdirSync(includeDir);
 
-  // The drop-in as shipped, under the name it ships with.
+  // The drop-in as shipped, under the name it ships with, pointing at a host key of the test's own.
   const dropIn = parseCloudConfig(document).write_files.find((file) => file.path.startsWith(`${dropInDirectory}/`));
   expect(dropIn).toBeDefined();
-  fs.writeFileSync(path.join(includeDir, path.basename(dropIn!.path)), renderedFile(document, dropIn!.path));
+  hostKey = path.join(workDir, "ssh_host_ed25519_key");
+  expect(renderedFile(document, dropIn!.path)).toBe(renderSshdDropIn(nodePaths.sshHostKey));
+  fs.writeFileSync(path.join(includeDir, path.basename(dropIn!.path)), renderSshdDropIn(hostKey));
   // What a cloud image may bring along: cloud-init's own drop-in allowing passwords.
   fs.writeFileSync(path.join(includeDir, "50-cloud-init.conf"), "PasswordAuthentication yes\nPermitRootLogin yes\n");
 
-  const hostKey = path.join(workDir, "ssh_host_ed25519_key");
   execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-f", hostKey, "-N", ""], { stdio: "pipe" });
 
   // Debian's own sshd_config (Include at the top), pointed at our drop-in folder; then main-file
@@ -59,7 +62,7 @@ beforeAll(() => {
   fs.writeFileSync(
     sshdConfig,
     debianMain.replace(`Include ${dropInDirectory}/*.conf`, `Include ${includeDir}/*.conf`) +
-      `\nHostKey ${hostKey}\nPasswordAuthentication yes\nPermitRootLogin yes\nKbdInteractiveAuthentication yes\n`,
+      `\nPasswordAuthentication yes\nPermitRootLogin yes\nKbdInteractiveAuthentication yes\n`,
   );
 });
 
@@ -94,6 +97,14 @@ describe("sshd drop-in", () => {
     expect(settings.get("allowusers")).toBe("ops");
     expect(settings.get("x11forwarding")).toBe("no");
     expect(settings.get("maxauthtries")).toBe("3");
+  });
+
+  it("serves only the host key Terraform generated, which the document installs", () => {
+    const hostKeys = runSshd("-T", "-f", sshdConfig).stdout.split("\n").filter((line) => line.startsWith("hostkey "));
+    expect(hostKeys).toEqual([`hostkey ${hostKey}`]);
+    const installed = parseCloudConfig(document).write_files.find((file) => file.path === nodePaths.sshHostKey)!;
+    expect(installed.permissions).toBe("0600");
+    expect(renderedFile(document, `${nodePaths.sshHostKey}.pub`)).toMatch(/^ssh-ed25519 \S+\n$/);
   });
 
   it("is reloaded after it is written", () => {

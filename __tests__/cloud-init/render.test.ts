@@ -91,5 +91,5 @@ test("every shell script shipped under cloud-init/files passes shellcheck", () =
 });
 
 test("templates refuse a missing or unknown placeholder", () => {
-  expect(() => renderTemplate("hardening/sshd-dr-estate.conf", { unused: 1 })).toThrow(/unknown placeholders unused/);
+  expect(() => renderTemplate("hardening/20auto-upgrades", { unused: 1 })).toThrow(/unknown placeholders unused/);
 });

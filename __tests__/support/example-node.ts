@@ -71,6 +71,8 @@ export function exampleNodeConfig(role: NodeRole, overrides: Partial<NodeConfig>
       caCertificateBase64: base64(pem.caPem),
       nodeCertificateBase64: base64(pem.certificatePem),
       nodePrivateKeyBase64: base64(pem.privateKeyPem),
+      sshHostKeyBase64: base64("HOST KEY"),
+      sshHostPublicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGhvc3RrZXlvZnRoZWV4YW1wbGVub2RlMDEyMzQ1Njc4OQ",
     },
     ...overrides,
   };

@@ -38,6 +38,8 @@ export function estateSettings(node: NodeConfig): CloudConfigPart {
       { path: `${settingsDirectory}/tls/ca.crt`, content: node.secrets.caCertificateBase64, encoding: "b64", permissions: "0644" },
       { path: `${settingsDirectory}/tls/node.crt`, content: node.secrets.nodeCertificateBase64, encoding: "b64", permissions: "0644" },
       { path: `${settingsDirectory}/tls/node.key`, content: node.secrets.nodePrivateKeyBase64, encoding: "b64", permissions: "0600" },
+      { path: nodePaths.sshHostKey, content: node.secrets.sshHostKeyBase64, encoding: "b64", permissions: "0600" },
+      { path: `${nodePaths.sshHostKey}.pub`, content: `${node.secrets.sshHostPublicKey}\n`, permissions: "0644" },
     ],
   };
 }

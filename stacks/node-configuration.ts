@@ -1,0 +1,39 @@
+import type { FirewallRule } from "../estate/firewall-rules";
+import type { Estate } from "../estate/schema";
+import type { NodeConfig, NodeRole, NodeSecrets, OffsiteRepository, PeerAddresses } from "../cloud-init/node-config";
+
+/** What a node's configuration needs beyond the estate description: values Terraform makes. */
+export interface NodeContext {
+  /** Addresses the nodes reach each other at. */
+  readonly peers: PeerAddresses;
+  readonly secrets: NodeSecrets;
+  /** The data nodes' off-site pgBackRest repository, when the estate has one. */
+  readonly offsiteBackups?: OffsiteRepository;
+  /** Block device of a separate PostgreSQL data volume. */
+  readonly dataDevice?: string;
+  /** Rules of the node's own firewall (the bare-metal primary). */
+  readonly hostFirewallRules?: readonly FirewallRule[];
+}
+
+/** The renderer's view of one node: the description's settings for `role` and the context's values. */
+export function nodeConfiguration(estate: Estate, role: NodeRole, context: NodeContext): NodeConfig {
+  return {
+    role,
+    estateName: estate.name,
+    fqdn: nodeFqdn(estate, role),
+    peers: context.peers,
+    adminCidrs: estate.ssh.adminCidrs,
+    sshPublicKeys: estate.ssh.publicKeys,
+    postgres: estate.postgres,
+    backups: estate.backups,
+    alertWebhookUrl: estate.alerts.webhookUrl,
+    offsiteBackups: role === "witness" ? undefined : context.offsiteBackups,
+    secrets: context.secrets,
+    dataDevice: context.dataDevice,
+    hostFirewallRules: context.hostFirewallRules,
+  };
+}
+
+export function nodeFqdn(estate: Pick<Estate, "domain">, role: NodeRole): string {
+  return `${role}.${estate.domain}`;
+}

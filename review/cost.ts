@@ -97,3 +97,18 @@ export function costDelta(current: CostEstimate, base: CostEstimate): Record<str
   const currencies = [...new Set([...Object.keys(current.byCurrency), ...Object.keys(base.byCurrency)])].sort();
   return Object.fromEntries(currencies.map((c) => [c, round((current.byCurrency[c] ?? 0) - (base.byCurrency[c] ?? 0))]));
 }
+
+/** `EUR 12.49`; up to four decimals when the amount has them (volume prices per GB). */
+export function money(amount: number | undefined, currency: string): string {
+  if (amount === undefined) {
+    return "no price";
+  }
+  const digits = [2, 3].find((d) => Math.abs(amount * 10 ** d - Math.round(amount * 10 ** d)) < 1e-9) ?? 4;
+  return `${currency} ${amount.toFixed(digits)}`;
+}
+
+/** `EUR +2.50`, `USD -5.00`, `EUR ±0.00`. */
+export function signedMoney(amount: number, currency: string): string {
+  const sign = amount > 0 ? "+" : amount < 0 ? "-" : "±";
+  return `${currency} ${sign}${Math.abs(amount).toFixed(2)}`;
+}

@@ -1,5 +1,5 @@
 import { statefulResourceTypes } from "../policies/prevent-destroy";
-import { ParsedPlan, PlanAction, resourceType } from "./plan";
+import { PlanAction, PlanReport } from "./plan-json";
 import { resolveLocal, Synth, SynthResource } from "./synth";
 import { cloudConfigFiles, parseCloudConfig } from "./user-data";
 
@@ -7,6 +7,9 @@ import { cloudConfigFiles, parseCloudConfig } from "./user-data";
 export function isStateful(type: string): boolean {
   return statefulResourceTypes.includes(type);
 }
+
+/** Servers: replacing one rebuilds a node of the estate from its user-data. */
+export const serverTypes: readonly string[] = ["hcloud_server", "digitalocean_droplet"];
 
 /**
  * Attributes whose change makes the provider replace the resource (ForceNew in the provider
@@ -28,10 +31,13 @@ export interface ResourceChange {
   readonly type: string;
   /** `standby/data-volume` when the synth recorded it. */
   readonly constructPath?: string;
-  readonly action: PlanAction;
+  /** `ignored`: only attributes the resource's lifecycle.ignore_changes names changed, so no plan applies them. */
+  readonly action: PlanAction | "ignored";
+  /** For a replacement the plan orders: the old one destroyed first, or the new one created first. */
+  readonly replaceOrder?: "destroy first" | "create first";
   /** What changed, readably: top-level attributes, and for user_data the files it writes. */
   readonly details: string[];
-  /** Where the change was seen: the base synth or the plan text. */
+  /** Where the change was seen: the base synth or the plan. */
   readonly source: "synth diff" | "plan";
 }
 
@@ -57,13 +63,18 @@ export function diffSynths(base: Synth, current: Synth): ResourceChange[] {
     if (changedKeys.length === 0) {
       continue;
     }
-    const replacing = changedKeys.filter((key) => (replacingAttributes[resource.type] ?? []).includes(key));
-    const details = changedKeys.flatMap((key) =>
-      key === "user_data" || (key === "content" && isCloudConfig(now(key)))
-        ? userDataDetails(key, was(key), now(key))
-        : [key],
-    );
-    changes.push(change(resource, replacing.length > 0 ? "replace" : "update", details.map((d) => (replacing.some((k) => d.startsWith(k)) ? `${d} (forces replacement)` : d))));
+    // Attributes the resource ignores after creation (servers' user_data) change nothing until a rebuild.
+    const ignoreChanges = resource.attributes.lifecycle?.ignore_changes;
+    const ignored = (key: string) => ignoreChanges === "all" || (Array.isArray(ignoreChanges) && ignoreChanges.includes(key));
+    const replacing = changedKeys.filter((key) => !ignored(key) && (replacingAttributes[resource.type] ?? []).includes(key));
+    const details = changedKeys.flatMap((key) => {
+      const named = key === "user_data" || (key === "content" && isCloudConfig(now(key))) ? userDataDetails(key, was(key), now(key)) : [key];
+      return named.map((d) =>
+        ignored(key) ? `${d} (ignored after creation: applies only when it is rebuilt)` : replacing.includes(key) ? `${d} (forces replacement)` : d,
+      );
+    });
+    const action = replacing.length > 0 ? "replace" : changedKeys.every(ignored) ? "ignored" : "update";
+    changes.push(change(resource, action, details));
   }
   for (const [address, resource] of before) {
     if (!after.has(address)) {
@@ -74,27 +85,32 @@ export function diffSynths(base: Synth, current: Synth): ResourceChange[] {
 }
 
 /** The plan's changes as ResourceChanges, with construct paths looked up in the synths when known. */
-export function planChanges(plan: ParsedPlan, ...synths: (Synth | undefined)[]): ResourceChange[] {
-  return plan.changes
-    .filter((c) => c.action !== "read")
-    .map((c) => {
-      const known = synths.flatMap((s) => s?.resources ?? []).find((r) => r.address === c.address.replace(/\[[^\]]*\]$/, ""));
-      return {
-        address: c.address,
-        type: c.type || resourceType(c.address),
-        constructPath: known?.constructPath,
-        action: c.action,
-        details: [...(c.reason ? [c.reason] : []), ...c.forcedBy.map((attribute) => `${attribute} forces replacement`)],
-        source: "plan" as const,
-      };
-    });
+export function planChanges(plan: PlanReport, ...synths: (Synth | undefined)[]): ResourceChange[] {
+  const known = new Map(synths.flatMap((s) => s?.resources ?? []).map((r) => [r.address, r]));
+  return plan.changes.map((c) => ({
+    address: c.address,
+    type: c.type,
+    constructPath: known.get(c.address.replace(/\[[^\]]*\]$/, ""))?.constructPath,
+    action: c.action,
+    replaceOrder: c.replaceOrder,
+    details: [
+      ...(c.replaceOrder ? [c.replaceOrder] : []),
+      ...(c.reason ? [c.reason] : []),
+      ...(c.forcedBy.length > 0 ? [`forced by ${c.forcedBy.join(", ")}`] : []),
+      ...c.changed,
+    ],
+    source: "plan" as const,
+  }));
 }
 
-/** Stateful resources destroyed or replaced, one entry per address (the plan's word wins over the synth diff). */
+/**
+ * Stateful resources destroyed or replaced, and servers replaced or destroyed, one entry per address
+ * (the plan's word wins over the synth diff's).
+ */
 export function dangerousChanges(changes: readonly ResourceChange[]): ResourceChange[] {
   const byAddress = new Map<string, ResourceChange>();
   for (const c of changes) {
-    if (isStateful(c.type) && (c.action === "destroy" || c.action === "replace")) {
+    if ((isStateful(c.type) || serverTypes.includes(c.type)) && (c.action === "destroy" || c.action === "replace")) {
       const existing = byAddress.get(c.address);
       if (!existing || c.source === "plan") {
         byAddress.set(c.address, c);
@@ -104,7 +120,7 @@ export function dangerousChanges(changes: readonly ResourceChange[]): ResourceCh
   return [...byAddress.values()];
 }
 
-function change(resource: SynthResource, action: PlanAction, details: string[]): ResourceChange {
+function change(resource: SynthResource, action: ResourceChange["action"], details: string[]): ResourceChange {
   return { address: resource.address, type: resource.type, constructPath: resource.constructPath, action, details, source: "synth diff" };
 }
 

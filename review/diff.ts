@@ -1,3 +1,4 @@
+import { serverResourceTypes } from "../policies/first-boot-only";
 import { statefulResourceTypes } from "../policies/prevent-destroy";
 import { PlanAction, PlanReport } from "./plan-json";
 import { resolveLocal, Synth, SynthResource } from "./synth";
@@ -7,9 +8,6 @@ import { cloudConfigFiles, parseCloudConfig } from "./user-data";
 export function isStateful(type: string): boolean {
   return statefulResourceTypes.includes(type);
 }
-
-/** Servers: replacing one rebuilds a node of the estate from its user-data. */
-export const serverTypes: readonly string[] = ["hcloud_server", "digitalocean_droplet"];
 
 /**
  * Attributes whose change makes the provider replace the resource (ForceNew in the provider
@@ -110,7 +108,8 @@ export function planChanges(plan: PlanReport, ...synths: (Synth | undefined)[]):
 export function dangerousChanges(changes: readonly ResourceChange[]): ResourceChange[] {
   const byAddress = new Map<string, ResourceChange>();
   for (const c of changes) {
-    if ((isStateful(c.type) || serverTypes.includes(c.type)) && (c.action === "destroy" || c.action === "replace")) {
+    // Replacing a server rebuilds a node of the estate from its user-data.
+    if ((isStateful(c.type) || serverResourceTypes.includes(c.type)) && (c.action === "destroy" || c.action === "replace")) {
       const existing = byAddress.get(c.address);
       if (!existing || c.source === "plan") {
         byAddress.set(c.address, c);

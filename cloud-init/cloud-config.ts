@@ -1,5 +1,5 @@
 import { gunzipSync, gzipSync } from "node:zlib";
-import { stringify } from "yaml";
+import { parse, stringify } from "yaml";
 
 /** One file cloud-init writes, in the shape of its `write_files` module. */
 export interface WriteFile {
@@ -95,4 +95,22 @@ function nonEmpty<Key extends string, Item>(key: Key, items: Item[]): Partial<Re
 
 function unique(values: readonly string[]): string[] {
   return [...new Set(values)];
+}
+
+/** The parts of a rendered #cloud-config document the estate's tools read back. */
+export interface ParsedCloudConfig {
+  readonly write_files: WriteFile[];
+  readonly packages: string[];
+  readonly runcmd: string[];
+  readonly users: { readonly name: string; readonly ssh_authorized_keys?: string[] }[];
+  readonly [key: string]: unknown;
+}
+
+/** Parses a rendered #cloud-config document: the inverse of assembleCloudConfig. */
+export function parseCloudConfig(document: string): ParsedCloudConfig {
+  if (!document.startsWith("#cloud-config\n")) {
+    throw new Error("not a #cloud-config document");
+  }
+  const parsed = parse(document) as Partial<ParsedCloudConfig>;
+  return { ...parsed, write_files: parsed.write_files ?? [], packages: parsed.packages ?? [], runcmd: parsed.runcmd ?? [], users: parsed.users ?? [] };
 }

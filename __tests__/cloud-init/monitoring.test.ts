@@ -8,10 +8,10 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parse, stringify } from "yaml";
 import { renderCloudConfig } from "../../cloud-init";
-import { backupTextfileMetrics, monitoringPaths, monitoringRole } from "../../cloud-init/pieces/monitoring";
+import { backupTextfileMetrics, certificateExpiryMetric, monitoringPaths, monitoringRole } from "../../cloud-init/pieces/monitoring";
 import { nodePaths } from "../../cloud-init/node-paths";
 import { dataNodeInboundRules, ports, witnessInboundRules } from "../../estate/firewall-rules";
-import { exampleNodeConfig } from "../support/example-node";
+import { exampleNodeConfig, makeTestCertificates } from "../support/example-node";
 import { parseCloudConfig, renderedFile } from "../support/rendered-files";
 
 const fixture = path.join(__dirname, "fixtures", "monitoring-rules.test.yml");
@@ -93,14 +93,14 @@ describe("witness: Prometheus, rules and Alertmanager as shipped", () => {
     expect(doc.write_files.map((f) => f.path)).not.toContain(monitoringPaths.defaults.postgresExporter);
   });
 
-  it("passes promtool check rules with the five alerts", () => {
+  it("passes promtool check rules with the six alerts", () => {
     const dir = tempDir("check-rules");
     fs.writeFileSync(path.join(dir, rulesFileName), shippedRules());
     const result = run("promtool", ["check", "rules", rulesFileName], { cwd: dir });
-    expect(result.output).toContain("SUCCESS: 5 rules found");
+    expect(result.output).toContain("SUCCESS: 6 rules found");
     expect(result.status).toBe(0);
     expect(rulesOf(shippedRules()).map((r) => r.alert).sort()).toEqual(
-      ["BackupVerificationFailed", "HighDiskUsage", "HighReplicationLag", "PostgreSQLDown", "StaleBackup"],
+      ["BackupVerificationFailed", "HighDiskUsage", "HighReplicationLag", "NodeCertificateExpiresSoon", "PostgreSQLDown", "StaleBackup"],
     );
   });
 
@@ -113,7 +113,7 @@ describe("witness: Prometheus, rules and Alertmanager as shipped", () => {
     // Only the rule file's location changes: it must resolve on this machine.
     fs.writeFileSync(path.join(dir, "prometheus.yml"), shipped.replace(`  - ${monitoringPaths.rules}\n`, `  - ${rulesPath}\n`));
     const result = run("promtool", ["check", "config", "prometheus.yml"], { cwd: dir });
-    expect(result.output).toMatch(/SUCCESS: 5 rules found/);
+    expect(result.output).toMatch(/SUCCESS: 6 rules found/);
     expect(result.status).toBe(0);
   });
 
@@ -210,6 +210,9 @@ describe("alert rules under promtool test rules", () => {
     ["stale backup after 30 min", edit("StaleBackup", (e) => e.replace("> 3600", "> 1800"))],
     ["stale backup without the absent case", edit("StaleBackup", (e) => e.replace(/\s*or absent\(.*\)/, ""))],
     ["verification alert on success", edit("BackupVerificationFailed", (e) => e.replace("== 0", "== 1"))],
+    ["certificate alert 10 days before expiry", edit("NodeCertificateExpiresSoon", (e) => e.replace("30 * 86400", "10 * 86400"))],
+    ["certificate alert 60 days before expiry", edit("NodeCertificateExpiresSoon", (e) => e.replace("30 * 86400", "60 * 86400"))],
+    ["NodeCertificateExpiresSoon removed", (rules) => rules.filter((r) => r.alert !== "NodeCertificateExpiresSoon")],
   ];
   it.each(mutants)("fail when the rules are changed: %s", (_name, mutate) => {
     const original = parse(shippedRules());
@@ -224,10 +227,10 @@ describe("alert rules under promtool test rules", () => {
     expect(result.status).not.toBe(0);
   });
 
-  it("read the backup metrics by the names listed in monitoring.ts", () => {
+  it("read the textfile metrics by the names listed in monitoring.ts", () => {
     const rules = shippedRules();
     const named = new Set(rulesOf(rules).map((r) => r.expr).join("\n").match(/\bdr_estate_[a-z_]+\b/g));
-    expect([...named].sort()).toEqual([backupTextfileMetrics.lastSuccessTimestamp, backupTextfileMetrics.verificationSuccess].sort());
+    expect([...named].sort()).toEqual([backupTextfileMetrics.lastSuccessTimestamp, backupTextfileMetrics.verificationSuccess, certificateExpiryMetric].sort());
   });
 });
 
@@ -366,14 +369,19 @@ describe("data nodes: the shipped exporter settings against a real PostgreSQL", 
       ].join("\n"),
       { mode: 0o644 },
     );
+    // The certificate gauge as the shipped script publishes it, from certificates made for the test.
+    const script = path.join(tempDir("expiry-script"), "certificate-expiry.sh");
+    fs.writeFileSync(script, renderedFile(doc, `${nodePaths.scripts}/certificate-expiry.sh`));
+    expect(run("sh", [script], { env: { ...process.env, CERTIFICATE_DIR: makeTestCertificates().directory, TEXTFILE_DIR: textfileDir } }).status).toBe(0);
     const localArgs = args.map((a) =>
       a.startsWith("--web.listen-address=") ? `--web.listen-address=127.0.0.1:${nodeExporterTestPort}`
         : a.startsWith("--collector.textfile.directory=") ? `--collector.textfile.directory=${textfileDir}` : a,
     );
     expect(localArgs).not.toEqual(args);
     children.push(start("/usr/bin/prometheus-node-exporter", localArgs, {}));
-    const metrics = await scrapeUntil(nodeExporterTestPort, (m) => m.includes(backupTextfileMetrics.verificationSuccess));
+    const metrics = await scrapeUntil(nodeExporterTestPort, (m) => m.includes(backupTextfileMetrics.verificationSuccess) && m.includes(certificateExpiryMetric));
     expect(sample(metrics, "node_textfile_scrape_error")).toBe(0);
+    expect(sample(metrics, `${certificateExpiryMetric}{certificate="node"}`)).toBeGreaterThan(now);
     expect(sample(metrics, `${backupTextfileMetrics.lastSuccessTimestamp}{schedule="hourly"}`)).toBe(now);
     expect(sample(metrics, backupTextfileMetrics.verificationSuccess)).toBe(1);
     expect(metrics).toMatch(/^node_filesystem_avail_bytes\{/m);
@@ -454,3 +462,44 @@ async function stop(child: ChildProcess): Promise<void> {
     await exited;
   }
 }
+
+describe("every node: when its certificates expire", () => {
+  const script = `${nodePaths.scripts}/certificate-expiry.sh`;
+
+  it.each([["witness", witness], ...Object.entries(dataNodes)])("%s runs certificate-expiry.sh from a timer", (_role, doc) => {
+    const parsed = parseCloudConfig(doc);
+    expect(parsed.write_files.map((f) => f.path)).toEqual(expect.arrayContaining([script, "/etc/systemd/system/dr-estate-certificate-expiry.timer"]));
+    expect(parsed.runcmd).toContain("systemctl enable --now dr-estate-certificate-expiry.timer");
+    expect(renderedFile(doc, "/etc/systemd/system/dr-estate-certificate-expiry.service")).toContain(`ExecStart=${script}`);
+  });
+
+  it("publishes each certificate's notAfter, and 0 for one it cannot read, in a format promtool accepts", () => {
+    const certificates = makeTestCertificates();
+    const textfiles = tempDir("textfile");
+    const file = path.join(tempDir("script"), "certificate-expiry.sh");
+    fs.writeFileSync(file, renderedFile(witness, script));
+    const publish = (tlsDir: string) => {
+      const result = run("sh", [file], { env: { ...process.env, CERTIFICATE_DIR: tlsDir, TEXTFILE_DIR: textfiles } });
+      expect(result.output).toBe("");
+      return fs.readFileSync(path.join(textfiles, "certificate-expiry.prom"), "utf8");
+    };
+    const notAfter = (name: string) =>
+      Math.round(new Date(run("openssl", ["x509", "-noout", "-enddate", "-in", path.join(certificates.directory, name)]).output.trim().replace("notAfter=", "")).getTime() / 1000);
+    const metrics = publish(certificates.directory);
+    expect(metrics).toContain(`${certificateExpiryMetric}{certificate="node"} ${notAfter("node.crt")}\n`);
+    expect(metrics).toContain(`${certificateExpiryMetric}{certificate="ca"} ${notAfter("ca.crt")}\n`);
+    const check = spawnSync("promtool", ["check", "metrics"], { input: metrics, encoding: "utf8" });
+    expect(check.stdout + check.stderr).toBe("");
+    expect(check.status).toBe(0);
+    expect(publish(tempDir("no-tls"))).toContain(`${certificateExpiryMetric}{certificate="node"} 0\n`);
+    expect(fs.readdirSync(textfiles)).toEqual(["certificate-expiry.prom"]);
+  });
+
+  it("certificate-expiry.sh passes shellcheck", () => {
+    const file = path.join(tempDir("shellcheck"), "certificate-expiry.sh");
+    fs.writeFileSync(file, renderedFile(witness, script));
+    const result = run("shellcheck", ["--severity=style", file]);
+    expect(result.output).toBe("");
+    expect(result.status).toBe(0);
+  });
+});

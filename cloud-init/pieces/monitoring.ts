@@ -18,6 +18,9 @@ export const backupTextfileMetrics = {
   verificationTimestamp: "dr_estate_backup_verification_timestamp_seconds",
 } as const;
 
+/** The gauge certificate-expiry.sh publishes, one series per `certificate` label (node, ca); read by NodeCertificateExpiresSoon. */
+export const certificateExpiryMetric = "dr_estate_certificate_expiry_timestamp_seconds";
+
 /** Where the monitoring files land on the nodes. */
 export const monitoringPaths = {
   rules: "/etc/prometheus/rules/dr-estate.rules.yml",
@@ -43,7 +46,26 @@ export const alertmanagerPort = 9093;
  * --force-confold), so every service starts with them.
  */
 export function monitoring(node: NodeConfig): CloudConfigPart {
-  return node.role === "witness" ? witnessMonitoring(node) : dataNodeMonitoring();
+  const role = node.role === "witness" ? witnessMonitoring(node) : dataNodeMonitoring();
+  const expiry = certificateExpiry();
+  return {
+    packages: role.packages,
+    writeFiles: [...(role.writeFiles ?? []), ...(expiry.writeFiles ?? [])],
+    runcmd: [...(role.runcmd ?? []), ...(expiry.runcmd ?? [])],
+  };
+}
+
+/** Every node publishes when its certificates expire; the witness's Prometheus scrapes all three. */
+function certificateExpiry(): CloudConfigPart {
+  const script = installScript("monitoring/certificate-expiry.sh");
+  return {
+    writeFiles: [
+      script,
+      file("/etc/systemd/system/dr-estate-certificate-expiry.service", renderTemplate("monitoring/dr-estate-certificate-expiry.service", { script: script.path, textfileDirectory: nodePaths.textfileMetrics })),
+      file("/etc/systemd/system/dr-estate-certificate-expiry.timer", readCloudInitFile("monitoring/dr-estate-certificate-expiry.timer")),
+    ],
+    runcmd: [`install -d -m 0755 ${nodePaths.textfileMetrics}`, "systemctl daemon-reload", "systemctl enable --now dr-estate-certificate-expiry.timer"],
+  };
 }
 
 function dataNodeMonitoring(): CloudConfigPart {

@@ -31,6 +31,8 @@ export interface NodeSecrets {
 
 export interface PostgresSettings {
   readonly majorVersion: number;
+  /** Where the packages come from: the operating system's own, or the PostgreSQL project's repository. */
+  readonly source: "distribution" | "pgdg";
   readonly database: string;
   readonly synchronousReplication: boolean;
 }

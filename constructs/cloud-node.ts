@@ -34,10 +34,10 @@ export interface CloudNodeProps {
   readonly dataVolumeSizeGb?: number;
   /** Ids of the SSH keys already registered with the provider. */
   readonly sshKeyIds: string[];
+  /** The provider's image name, such as ubuntu-24.04. */
+  readonly image: string;
 }
 
-/** Ubuntu LTS image used for every cloud server (the renderer targets Ubuntu 22.04 and 24.04). */
-export const serverImage = { hetzner: "ubuntu-24.04", digitalocean: "ubuntu-24-04-x64" } as const;
 
 /**
  * Server attributes that only matter when a server is created: cloud-init reads user-data once, at

@@ -8,7 +8,7 @@ import { Volume } from "@cdktf/provider-digitalocean/lib/volume";
 import { TerraformLocal, Token } from "cdktf";
 import { Construct } from "constructs";
 import { FirewallRule, worldIpv4, worldIpv6 } from "../estate/firewall-rules";
-import { CloudNode, CloudNodeProps, firstBootOnlyAttributes, serverImage } from "./cloud-node";
+import { CloudNode, CloudNodeProps, firstBootOnlyAttributes } from "./cloud-node";
 import { terraformString } from "./terraform-string";
 
 const everywhere = [worldIpv4, worldIpv6];
@@ -61,7 +61,7 @@ export class DigitalOceanNode extends Construct implements CloudNode {
       name: this.props.name,
       region: this.props.location,
       size: this.props.size,
-      image: serverImage.digitalocean,
+      image: this.props.image,
       sshKeys: this.props.sshKeyIds,
       userData: document.asString,
       volumeIds: this.volume ? [this.volume.id] : undefined,

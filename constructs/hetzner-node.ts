@@ -8,7 +8,7 @@ import { SshKey } from "../.gen/providers/hcloud/ssh-key";
 import { Volume } from "../.gen/providers/hcloud/volume";
 import { VolumeAttachment } from "../.gen/providers/hcloud/volume-attachment";
 import { FirewallRule } from "../estate/firewall-rules";
-import { CloudNode, CloudNodeProps, firstBootOnlyAttributes, serverImage } from "./cloud-node";
+import { CloudNode, CloudNodeProps, firstBootOnlyAttributes } from "./cloud-node";
 import { terraformString } from "./terraform-string";
 
 /** A node on Hetzner Cloud: server, primary IP kept across rebuilds, optional data volume, cloud firewall. */
@@ -59,7 +59,7 @@ export class HetznerNode extends Construct implements CloudNode {
     this.launched = new Server(this, "server", {
       name: this.props.name,
       serverType: this.props.size,
-      image: serverImage.hetzner,
+      image: this.props.image,
       location: this.props.location,
       sshKeys: this.props.sshKeyIds,
       // Hetzner caps user-data at 32 KiB and its cloud-init datasource base64-decodes (and then

@@ -131,7 +131,7 @@ export class DrillEstate {
         const config = exampleNodeConfig(
           role,
           {
-            postgres: { majorVersion: PG_MAJOR, database: DATABASE, synchronousReplication: false },
+            postgres: { majorVersion: PG_MAJOR, database: DATABASE, synchronousReplication: false, source: "distribution" },
             peers: { primary: ADDRESSES.primary, standby: ADDRESSES.standby, witness: ADDRESSES.witness },
             // The drill's receiver listens in the witness's namespace: only the witness posts during the drill.
             alertWebhookUrl: `http://127.0.0.1:${this.webhookPort}/hooks/dr-estate`,
@@ -362,7 +362,7 @@ export class DrillEstate {
    */
   private asUnit(role: NodeRole): { prefix: string[]; relocate: (value: string) => string } {
     const node = this.nodes[role];
-    const production = failoverPaths({ postgres: { majorVersion: PG_MAJOR, database: DATABASE, synchronousReplication: false } });
+    const production = failoverPaths({ postgres: { majorVersion: PG_MAJOR, database: DATABASE, synchronousReplication: false, source: "distribution" } });
     const relocate = (value: string) => value.split(production.pgdata).join(node.pgdata).split(production.tlsDir).join(node.tlsDir);
     const user = node.unit.user ?? "root";
     const environment = {

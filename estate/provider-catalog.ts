@@ -31,3 +31,28 @@ export const discontinuedSizesByProvider: Record<CloudProvider, Readonly<Record<
 
 /** DigitalOcean regions with Spaces (S3-compatible object storage), for off-site backups. */
 export const spacesRegions = ["nyc3", "ams3", "sgp1", "fra1", "sfo2", "sfo3", "syd1", "blr1", "lon1", "tor1", "atl1"] as const;
+
+/** The operating systems the estate's nodes run (the bare-metal primary is installed with the same). */
+export const operatingSystems = ["ubuntu-24.04", "debian-12"] as const;
+export type OperatingSystem = (typeof operatingSystems)[number];
+
+/** Each provider's image of each operating system. */
+export const serverImages: Record<CloudProvider, Record<OperatingSystem, string>> = {
+  hetzner: { "ubuntu-24.04": "ubuntu-24.04", "debian-12": "debian-12" },
+  digitalocean: { "ubuntu-24.04": "ubuntu-24-04-x64", "debian-12": "debian-12-x64" },
+};
+
+/**
+ * Where each operating system gets PostgreSQL and pg_auto_failover: its own packages for the one
+ * major version it ships, the PostgreSQL project's repository (PGDG) for the others it builds.
+ */
+export const postgresPackages: Record<OperatingSystem, { readonly distribution: number; readonly pgdg: readonly number[] }> = {
+  "ubuntu-24.04": { distribution: 16, pgdg: [14, 15, 16, 17] },
+  "debian-12": { distribution: 15, pgdg: [14, 15, 16, 17] },
+};
+
+/** Where `os` gets PostgreSQL `major` from, or undefined when neither source has it. */
+export function postgresSource(os: OperatingSystem, major: number): "distribution" | "pgdg" | undefined {
+  const packages = postgresPackages[os];
+  return packages.distribution === major ? "distribution" : packages.pgdg.includes(major) ? "pgdg" : undefined;
+}

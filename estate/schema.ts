@@ -1,6 +1,16 @@
 import * as net from "node:net";
 import { z } from "zod";
-import { CloudProvider, cloudProviders, discontinuedSizesByProvider, locationsByProvider, sizePatternByProvider, spacesRegions } from "./provider-catalog";
+import {
+  CloudProvider,
+  cloudProviders,
+  discontinuedSizesByProvider,
+  locationsByProvider,
+  operatingSystems,
+  postgresPackages,
+  postgresSource,
+  sizePatternByProvider,
+  spacesRegions,
+} from "./provider-catalog";
 
 /** The estate's three nodes; also the names of their DNS records, which service hostnames may not take. */
 export const nodeRoles = ["primary", "standby", "witness"] as const;
@@ -144,6 +154,8 @@ export const estateSchema = z
   .object({
     name: z.string().regex(/^[a-z][a-z0-9-]{1,30}[a-z0-9]$/, "must be 3-32 characters of a-z, 0-9 and '-', starting with a letter"),
     domain: domainName,
+    /** What every node runs, the bare-metal primary included. */
+    os: z.enum(operatingSystems, { message: `must be one of: ${operatingSystems.join(", ")}` }).default("ubuntu-24.04"),
     cloudflare: z.object({ zoneId: cloudflareId, accountId: cloudflareId }).strict(),
     dns: z
       .object({
@@ -178,7 +190,7 @@ export const estateSchema = z
       .strict(),
     postgres: z
       .object({
-        majorVersion: z.number().int().min(14, "must be a supported PostgreSQL major version (14-17)").max(17, "must be a supported PostgreSQL major version (14-17)").default(16),
+        majorVersion: z.number().int().min(9).max(99).default(16),
         database: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, "must be a lowercase PostgreSQL identifier").default("app"),
         synchronousReplication: z.boolean().default(false),
       })
@@ -216,6 +228,14 @@ export const estateSchema = z
       if (estateHosts.includes(stateHost)) {
         ctx.addIssue({ code: "custom", path: ["state", "endpoint"], message: "must not be a server of the estate: state has to survive the loss of any of them" });
       }
+    }
+    if (postgresSource(estate.os, estate.postgres.majorVersion) === undefined) {
+      const { distribution, pgdg } = postgresPackages[estate.os];
+      ctx.addIssue({
+        code: "custom",
+        path: ["postgres", "majorVersion"],
+        message: `PostgreSQL ${estate.postgres.majorVersion} is not packaged for ${estate.os}; it ships ${distribution}, and the PostgreSQL project's repository builds ${pgdg.join(", ")}`,
+      });
     }
     if (estate.standby.provider === estate.witness.provider && estate.standby.location === estate.witness.location) {
       ctx.addIssue({ code: "custom", path: ["witness", "location"], message: "must differ from the standby's location: the witness is the third failure domain" });

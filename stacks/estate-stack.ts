@@ -12,7 +12,7 @@ import { FailoverDns } from "../constructs/failover-dns";
 import { OffsiteBackups } from "../constructs/offsite-backups";
 import { ConvergeTarget, EstateNodesOutput } from "../constructs/estate-nodes-output";
 import { PrimaryNode } from "../constructs/primary-node";
-import { CloudProvider, dataNodeInboundRules, Estate, hostCidr, nodeRoles, witnessInboundRules } from "../estate";
+import { CloudProvider, dataNodeInboundRules, Estate, hostCidr, nodeRoles, serverImages, witnessInboundRules } from "../estate";
 import { FailoverTtlPolicy, FirstBootOnlyPolicy, NoWorldOpenPortsPolicy, PreventDestroyPolicy } from "../policies";
 import { pinProviderVersions } from "./provider-versions";
 import { configureStateBackend } from "./state-backend";
@@ -59,12 +59,14 @@ export class EstateStack extends TerraformStack {
       size: estate.standby.size,
       dataVolumeSizeGb: estate.standby.volumeSizeGb,
       sshKeyIds: sshKeyIds.get(estate.standby.provider)!,
+      image: serverImages[estate.standby.provider][estate.os],
     });
     const witness = cloudVariants[estate.witness.provider].createNode(this, "witness", {
       name: `${estate.name}-witness`,
       location: estate.witness.location,
       size: estate.witness.size,
       sshKeyIds: sshKeyIds.get(estate.witness.provider)!,
+      image: serverImages[estate.witness.provider][estate.os],
     });
 
     const peers = { primary: estate.primary.ipv4, standby: standby.publicIpv4, witness: witness.publicIpv4 };

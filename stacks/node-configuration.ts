@@ -1,4 +1,5 @@
 import type { FirewallRule } from "../estate/firewall-rules";
+import { postgresSource } from "../estate/provider-catalog";
 import type { Estate } from "../estate/schema";
 import type { NodeConfig, NodeRole, NodeSecrets, OffsiteRepository, PeerAddresses } from "../cloud-init/node-config";
 
@@ -24,7 +25,7 @@ export function nodeConfiguration(estate: Estate, role: NodeRole, context: NodeC
     peers: context.peers,
     adminCidrs: estate.ssh.adminCidrs,
     sshPublicKeys: estate.ssh.publicKeys,
-    postgres: estate.postgres,
+    postgres: { ...estate.postgres, source: postgresSource(estate.os, estate.postgres.majorVersion)! },
     backups: estate.backups,
     alertWebhookUrl: estate.alerts.webhookUrl,
     offsiteBackups: role === "witness" ? undefined : context.offsiteBackups,

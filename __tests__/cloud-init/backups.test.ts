@@ -19,7 +19,7 @@ const webhookPort = 18470;
 const scriptsDir = "/usr/local/lib/dr-estate";
 
 const node = exampleNodeConfig("primary", {
-  postgres: { majorVersion: 15, database: "mhc", synchronousReplication: false },
+  postgres: { majorVersion: 15, database: "mhc", synchronousReplication: false, source: "distribution" },
   alertWebhookUrl: `http://127.0.0.1:${webhookPort}/hooks/backups`,
 });
 const document = renderCloudConfig(node);

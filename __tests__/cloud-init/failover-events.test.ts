@@ -23,7 +23,7 @@ const document = renderCloudConfig(
   exampleNodeConfig(
     "witness",
     {
-      postgres: { majorVersion: 15, database: "mhc", synchronousReplication: false },
+      postgres: { majorVersion: 15, database: "mhc", synchronousReplication: false, source: "distribution" },
       alertWebhookUrl: `http://127.0.0.1:${webhookPort}/hooks/failover`,
     },
     certificates,

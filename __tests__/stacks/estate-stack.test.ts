@@ -142,3 +142,31 @@ describe.each(["hetzner", "digitalocean"] as const)("the example estate with a %
     }
   });
 });
+
+describe("the operating system", () => {
+  const synthesizeWith = (provider: "hetzner" | "digitalocean", os: "ubuntu-24.04" | "debian-12", majorVersion: number) => {
+    const estate = exampleEstate(provider, { os, postgres: { majorVersion, database: "mhc", synchronousReplication: false } });
+    return JSON.parse(Testing.synth(new EstateStack(Testing.app(), estate.name, { estate }))) as Synthesized & { locals: Record<string, string> };
+  };
+  const standbyDocument = (json: { locals: Record<string, string> }) => Object.entries(json.locals).find(([name]) => name.startsWith("standby_user-data"))![1];
+
+  test.each([
+    ["hetzner", "debian-12", "debian-12"],
+    ["digitalocean", "debian-12", "debian-12-x64"],
+    ["hetzner", "ubuntu-24.04", "ubuntu-24.04"],
+    ["digitalocean", "ubuntu-24.04", "ubuntu-24-04-x64"],
+  ] as const)("picks each provider's own image (%s, %s)", (provider, os, image) => {
+    const json = synthesizeWith(provider, os, os === "debian-12" ? 15 : 16);
+    const servers = Object.values<any>(json.resource[provider === "hetzner" ? "hcloud_server" : "digitalocean_droplet"]);
+    expect(servers.map((server) => server.image)).toEqual([image, image]);
+  });
+
+  test.each([
+    ["debian-12", 15, "distribution"],
+    ["debian-12", 16, "pgdg"],
+    ["ubuntu-24.04", 16, "distribution"],
+    ["ubuntu-24.04", 17, "pgdg"],
+  ] as const)("takes PostgreSQL from the distribution when it ships the version (%s, %i: %s)", (os, major, source) => {
+    expect(standbyDocument(synthesizeWith("hetzner", os, major))).toContain(`PG_SOURCE='${source}'`);
+  });
+});

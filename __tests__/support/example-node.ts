@@ -56,7 +56,7 @@ export function exampleNodeConfig(role: NodeRole, overrides: Partial<NodeConfig>
     peers,
     adminCidrs: ["198.51.100.0/24"],
     sshPublicKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGV4YW1wbGVrZXlyZXBsYWNlbWV3aXRoeW91cm93bms ops@example.com"],
-    postgres: { majorVersion: 16, database: "mhc", synchronousReplication: false },
+    postgres: { majorVersion: 16, database: "mhc", synchronousReplication: false, source: "distribution" },
     backups: { hourlyRetentionHours: 48, dailyRetentionDays: 30, weeklyRetentionWeeks: 12 },
     alertWebhookUrl: "https://alerts.example.com/hooks/dr-estate",
     dataDevice: role === "standby" ? "/dev/disk/by-id/scsi-0HC_Volume_12345" : undefined,

@@ -19,6 +19,7 @@ export function estateSettings(node: NodeConfig): CloudConfigPart {
     WITNESS_IPV4: node.peers.witness,
     ADMIN_CIDRS: node.adminCidrs.join(" "),
     PG_MAJOR: node.postgres.majorVersion,
+    PG_SOURCE: node.postgres.source,
     PG_DATABASE: node.postgres.database,
     PG_SYNCHRONOUS_REPLICATION: String(node.postgres.synchronousReplication),
     BACKUP_HOURLY_RETENTION_HOURS: node.backups.hourlyRetentionHours,

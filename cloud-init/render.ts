@@ -32,7 +32,7 @@ export function renderNoCloudMetaData(node: Pick<NodeConfig, "estateName" | "fqd
 
 /** How a node installed from a seed reaches the network on its first boot. */
 export interface SeedNetwork {
-  /** Interface name or glob (netplan `match.name`), such as eno1 or e*. */
+  /** Interface name, such as eno1, or a glob such as en* (netplan's `match.name`; Ubuntu only). */
   readonly interface: string;
   /** Static addressing; none: DHCP. */
   readonly static?: {
@@ -49,11 +49,14 @@ export function renderNoCloudNetworkConfig(network: SeedNetwork): string {
   const addressing = network.static
     ? {
         addresses: [...network.static.addresses],
-        ...(gateways.length > 0 ? { routes: gateways.map((via) => ({ to: "default", via })) } : {}),
+        // 0.0.0.0/0 and ::/0 rather than `default`, which Debian 12's cloud-init (22.4) refuses.
+        ...(gateways.length > 0 ? { routes: gateways.map((via) => ({ to: via.includes(":") ? "::/0" : "0.0.0.0/0", via })) } : {}),
         nameservers: { addresses: [...network.static.nameservers] },
       }
     : { dhcp4: true };
-  return stringify({ version: 2, ethernets: { uplink: { match: { name: network.interface }, ...addressing } } });
+  // A plain name is the entry's key: Debian 12's cloud-init matches networkd files by that key alone.
+  const ethernet = /[*?]/.test(network.interface) ? { uplink: { match: { name: network.interface }, ...addressing } } : { [network.interface]: addressing };
+  return stringify({ version: 2, ethernets: ethernet });
 }
 
 function shortHostname(fqdn: string): string {

@@ -7,8 +7,8 @@ export interface NoCloudSeed {
   /** Rendered #cloud-config; holds secrets once Terraform fills them in. */
   readonly "user-data": string;
   readonly "meta-data": string;
-  /** Netplan v2 network configuration for the first boot. */
-  readonly "network-config": string;
+  /** Netplan v2 network configuration for the first boot; none: cloud-init's DHCP fallback. */
+  readonly "network-config"?: string;
 }
 
 export interface PrimaryNodeProps {
@@ -30,10 +30,11 @@ export class PrimaryNode extends Construct {
   constructor(scope: Construct, id: string, props: PrimaryNodeProps) {
     super(scope, id);
     this.userData = new TerraformLocal(this, "user-data", terraformString(props.seed["user-data"])).asString;
+    const networkConfig = props.seed["network-config"];
     const seed = {
       "user-data": this.userData,
       "meta-data": terraformString(props.seed["meta-data"]),
-      "network-config": terraformString(props.seed["network-config"]),
+      ...(networkConfig === undefined ? {} : { "network-config": terraformString(networkConfig) }),
     };
     new TerraformOutput(this, "seed", {
       value: seed,

@@ -107,10 +107,11 @@ const stateBackend = z.discriminatedUnion("backend", [
 /**
  * How the bare-metal primary's first boot reaches the network (its seed's network-config). With no
  * gateway4 the interface takes DHCP; with one, the primary's own addresses are set statically.
+ * Without this block the seed has no network-config and cloud-init takes DHCP on the first NIC.
  */
 const seedNetwork = z
   .object({
-    interface: z.string().regex(/^[A-Za-z0-9*?._-]{1,15}$/, "must be an interface name or glob such as eno1 or en*").default("e*"),
+    interface: z.string().regex(/^[A-Za-z0-9*?._-]{1,15}$/, "must be an interface name such as eno1 (or, on Ubuntu, a glob such as en*)"),
     gateway4: z.ipv4({ message: "must be an IPv4 address such as 203.0.113.1" }).optional(),
     prefixLength: z.number().int().min(8, "must be 8-32").max(32, "must be 8-32").default(24),
     gateway6: z.ipv6({ message: "must be an IPv6 address such as fe80::1" }).optional(),
@@ -118,10 +119,13 @@ const seedNetwork = z
     nameservers: z.array(z.union([z.ipv4(), z.ipv6()], { message: "must be an IPv4 or IPv6 address" })).min(1).default(["1.1.1.1", "9.9.9.9"]),
   })
   .strict()
-  .default({ interface: "e*", prefixLength: 24, ipv6PrefixLength: 64, nameservers: ["1.1.1.1", "9.9.9.9"] });
+  .optional();
 
 /** A static gateway must sit in the primary's own subnet, or the first boot has no route out. */
-function checkGatewaysOnLink(primary: { ipv4: string; ipv6?: string; network: z.output<typeof seedNetwork> }, ctx: z.RefinementCtx) {
+function checkGatewaysOnLink(primary: { ipv4: string; ipv6?: string; network?: z.output<typeof seedNetwork> }, ctx: z.RefinementCtx) {
+  if (primary.network === undefined) {
+    return;
+  }
   const { gateway4, gateway6, prefixLength } = primary.network;
   if (gateway4 !== undefined) {
     const subnet = new net.BlockList();
@@ -228,6 +232,13 @@ export const estateSchema = z
       if (estateHosts.includes(stateHost)) {
         ctx.addIssue({ code: "custom", path: ["state", "endpoint"], message: "must not be a server of the estate: state has to survive the loss of any of them" });
       }
+    }
+    if (estate.os === "debian-12" && /[*?]/.test(estate.primary.network?.interface ?? "")) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["primary", "network", "interface"],
+        message: "must be the interface's own name on debian-12: its cloud-init (22.4) renders networkd files that match by name only",
+      });
     }
     if (postgresSource(estate.os, estate.postgres.majorVersion) === undefined) {
       const { distribution, pgdg } = postgresPackages[estate.os];

@@ -5,7 +5,7 @@ import { readDeployedSeed, SeedError, writeSeed } from "./write-seed";
 
 const usage = `usage: npm run seed -- --out DIR [--stack DIR]
 
-Writes the bare-metal primary's NoCloud seed (user-data, meta-data, network-config, and seed.iso
+Writes the bare-metal primary's NoCloud seed (user-data, meta-data, network-config when the description sets one, and seed.iso
 when cloud-localds is installed) from the deployed state's sensitive primary_seed output.
 
   --out DIR     folder to write the seed into (created with mode 0700)

@@ -4,10 +4,10 @@ import * as path from "node:path";
 import { primarySeedOutput } from "../constructs/primary-node";
 import { runTerraform } from "../deploy/terraform-cli";
 
-/** The seed's files, as the stack's `primary_seed` output holds them. */
-export type SeedFiles = Record<"user-data" | "meta-data" | "network-config", string>;
+/** The seed's files, as the stack's `primary_seed` output holds them (network-config only when the description sets one). */
+export type SeedFiles = Record<"user-data" | "meta-data", string> & { readonly "network-config"?: string };
 
-const seedFileNames = ["user-data", "meta-data", "network-config"] as const;
+const requiredFiles = ["user-data", "meta-data"] as const;
 
 /** A problem the command reports in one line with exit status 1 (no state, no output, bad arguments). */
 export class SeedError extends Error {}
@@ -21,7 +21,7 @@ export function readDeployedSeed(stackDirectory: string): SeedFiles {
   }
   // CLI configuration warnings can precede the JSON on stdout.
   const seed = JSON.parse(result.stdout.slice(Math.max(0, result.stdout.search(/^(\{|null)/m)))) as Partial<SeedFiles> | null;
-  const missing = seedFileNames.filter((name) => typeof seed?.[name] !== "string");
+  const missing = requiredFiles.filter((name) => typeof seed?.[name] !== "string");
   if (missing.length > 0) {
     throw new SeedError(`the state's ${primarySeedOutput} output has no ${missing.join(", ")}: deploy the current estate first`);
   }
@@ -49,13 +49,19 @@ export function writeSeed(seed: SeedFiles, directory: string): string[] {
     }
     written.push(final);
   };
-  for (const name of seedFileNames) {
-    place(name, (temporary) => fs.writeFileSync(temporary, seed[name], { mode: 0o600 }), name === "user-data" ? 0o600 : 0o644);
+  const files = Object.entries(seed).filter((entry): entry is [string, string] => typeof entry[1] === "string");
+  for (const [name, content] of files) {
+    place(name, (temporary) => fs.writeFileSync(temporary, content, { mode: 0o600 }), name === "user-data" ? 0o600 : 0o644);
+  }
+  // A seed without network-config must not keep one from an earlier run.
+  if (seed["network-config"] === undefined) {
+    fs.rmSync(path.join(directory, "network-config"), { force: true });
   }
   if (spawnSync("cloud-localds", ["--help"], { stdio: "ignore" }).status === 0) {
     const file = (name: string) => path.join(directory, name);
+    const network = seed["network-config"] === undefined ? [] : ["--network-config", file("network-config")];
     place("seed.iso", (temporary) => {
-      execFileSync("cloud-localds", ["--network-config", file("network-config"), temporary, file("user-data"), file("meta-data")], { stdio: "pipe" });
+      execFileSync("cloud-localds", [...network, temporary, file("user-data"), file("meta-data")], { stdio: "pipe" });
     }, 0o600);
   }
   return written;

@@ -4,7 +4,7 @@ import { TlsProvider } from "@cdktf/provider-tls/lib/provider";
 import { Aspects, TerraformOutput, TerraformStack, Token } from "cdktf";
 import { Construct } from "constructs";
 import { NodeConfig, NodeRole, NodeSecrets, renderCloudConfig, renderNoCloudMetaData, renderNoCloudNetworkConfig, SeedNetwork } from "../cloud-init";
-import { NodeContext, nodeConfiguration, nodeFqdn } from "./node-configuration";
+import { NodeContext, nodeConfiguration, nodeFqdn, seedNetwork } from "./node-configuration";
 import { CloudNode } from "../constructs/cloud-node";
 import { cloudVariants } from "../constructs/cloud-variants";
 import { EstateSecrets } from "../constructs/estate-secrets";
@@ -89,7 +89,7 @@ export class EstateStack extends TerraformStack {
         // The seed has no size limit: plain files, readable by the operator who installs it.
         "user-data": render(primaryConfig, false),
         "meta-data": renderNoCloudMetaData(primaryConfig),
-        "network-config": renderNoCloudNetworkConfig(primarySeedNetwork(estate.primary)),
+        ...seedNetworkConfig(seedNetwork(estate.primary)),
       },
     });
     const documents: Record<NodeRole, string> = { primary: primary.userData, standby: standbyDocument, witness: witnessDocument };
@@ -133,20 +133,7 @@ export class EstateStack extends TerraformStack {
   }
 }
 
-/** The primary's first-boot network from the description: static when it names a gateway, DHCP otherwise. */
-function primarySeedNetwork(primary: Estate["primary"]): SeedNetwork {
-  const { network } = primary;
-  if (network.gateway4 === undefined) {
-    return { interface: network.interface };
-  }
-  const ipv6 = primary.ipv6 === undefined ? [] : [`${primary.ipv6}/${network.ipv6PrefixLength}`];
-  return {
-    interface: network.interface,
-    static: {
-      addresses: [`${primary.ipv4}/${network.prefixLength}`, ...ipv6],
-      gateway4: network.gateway4,
-      gateway6: network.gateway6,
-      nameservers: network.nameservers,
-    },
-  };
+/** The seed's network-config file, when the description gives the primary's network. */
+function seedNetworkConfig(network: SeedNetwork | undefined): { "network-config"?: string } {
+  return network ? { "network-config": renderNoCloudNetworkConfig(network) } : {};
 }

@@ -2,6 +2,7 @@ import type { FirewallRule } from "../estate/firewall-rules";
 import { postgresSource } from "../estate/provider-catalog";
 import type { Estate } from "../estate/schema";
 import type { NodeConfig, NodeRole, NodeSecrets, OffsiteRepository, PeerAddresses } from "../cloud-init/node-config";
+import type { SeedNetwork } from "../cloud-init/render";
 
 /** What a node's configuration needs beyond the estate description: values Terraform makes. */
 export interface NodeContext {
@@ -37,4 +38,28 @@ export function nodeConfiguration(estate: Estate, role: NodeRole, context: NodeC
 
 export function nodeFqdn(estate: Pick<Estate, "domain">, role: NodeRole): string {
   return `${role}.${estate.domain}`;
+}
+
+/**
+ * The first-boot network of a node installed from a seed: static on `network.interface` when the
+ * description names a gateway, DHCP on it otherwise; none (cloud-init's own DHCP fallback) without
+ * a network block.
+ */
+export function seedNetwork({ ipv4, ipv6, network }: Pick<Estate["primary"], "ipv4" | "ipv6" | "network">): SeedNetwork | undefined {
+  if (network === undefined) {
+    return undefined;
+  }
+  if (network.gateway4 === undefined) {
+    return { interface: network.interface };
+  }
+  const ipv6Addresses = ipv6 === undefined ? [] : [`${ipv6}/${network.ipv6PrefixLength}`];
+  return {
+    interface: network.interface,
+    static: {
+      addresses: [`${ipv4}/${network.prefixLength}`, ...ipv6Addresses],
+      gateway4: network.gateway4,
+      gateway6: network.gateway6,
+      nameservers: network.nameservers,
+    },
+  };
 }

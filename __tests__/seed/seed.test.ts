@@ -12,7 +12,7 @@ const tools = builtTools();
 const seed = {
   "user-data": "#cloud-config\nhostname: primary\nwrite_files:\n  - path: /etc/x\n    content: ${HOME} stays literal\n",
   "meta-data": "instance-id: mhc-dr-primary\nlocal-hostname: primary\n",
-  "network-config": "version: 2\nethernets:\n  uplink:\n    match:\n      name: e*\n    dhcp4: true\n",
+  "network-config": "version: 2\nethernets:\n  eno1:\n    dhcp4: true\n",
 };
 
 async function deployedStack(withSeed: boolean): Promise<string> {

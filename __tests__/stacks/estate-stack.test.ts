@@ -12,7 +12,7 @@ import { PrimaryIp } from "../../.gen/providers/hcloud/primary-ip";
 import { Server } from "../../.gen/providers/hcloud/server";
 import { Volume as HetznerVolume } from "../../.gen/providers/hcloud/volume";
 import { EstateStack } from "../../stacks/estate-stack";
-import { exampleEstate } from "../../estate/example-estate";
+import { exampleEstate, exampleEstateInput } from "../../estate/example-estate";
 
 type Synthesized = { resource: Record<string, Record<string, Record<string, any>>>; output: Record<string, any> };
 
@@ -114,12 +114,12 @@ describe.each(["hetzner", "digitalocean"] as const)("the example estate with a %
   test("the primary is a NoCloud seed in one sensitive output, with no resource of its own", () => {
     const seed = json.output.primary_seed;
     expect(seed.sensitive).toBe(true);
-    expect(Object.keys(seed.value).sort()).toEqual(["meta-data", "network-config", "user-data"]);
+    // The example gives no primary.network: cloud-init's own DHCP fallback, no network-config.
+    expect(Object.keys(seed.value).sort()).toEqual(["meta-data", "user-data"]);
     const userData: string = (json as any).locals[/^\$\{local\.([\w-]+)\}$/.exec(seed.value["user-data"])![1]];
     expect(userData).toMatch(/^#cloud-config\n/);
     expect(userData).toContain("NODE_ROLE='primary'");
     expect(parse(seed.value["meta-data"])).toEqual({ "instance-id": "mhc-dr-primary", "local-hostname": "primary" });
-    expect(parse(seed.value["network-config"])).toEqual({ version: 2, ethernets: { uplink: { match: { name: "e*" }, dhcp4: true } } });
     expect(Object.keys(json.resource).filter((type) => type.startsWith("local_"))).toEqual([]);
     const servers = provider === "hetzner" ? json.resource.hcloud_server : json.resource.digitalocean_droplet;
     expect(Object.keys(servers).sort()).toEqual([expect.stringMatching(/^standby_server/), expect.stringMatching(/^witness_server/)]);
@@ -168,5 +168,31 @@ describe("the operating system", () => {
     ["ubuntu-24.04", 17, "pgdg"],
   ] as const)("takes PostgreSQL from the distribution when it ships the version (%s, %i: %s)", (os, major, source) => {
     expect(standbyDocument(synthesizeWith("hetzner", os, major))).toContain(`PG_SOURCE='${source}'`);
+  });
+});
+
+describe("the primary's network-config", () => {
+  const networkConfigOf = (network: object, os: "ubuntu-24.04" | "debian-12" = "ubuntu-24.04") => {
+    const input = exampleEstateInput();
+    const estate = exampleEstate("hetzner", { os, postgres: { ...input.postgres, majorVersion: os === "debian-12" ? 15 : 16 }, primary: { ...input.primary, network: network as never } });
+    const json = JSON.parse(Testing.synth(new EstateStack(Testing.app(), estate.name, { estate })));
+    return parse(json.output.primary_seed.value["network-config"]);
+  };
+
+  test("sets the primary's addresses and routes statically on a named interface, as Debian 12's cloud-init reads it", () => {
+    expect(networkConfigOf({ interface: "eno1", gateway4: "203.0.113.1", gateway6: "fe80::1", nameservers: ["9.9.9.9"] }, "debian-12")).toEqual({
+      version: 2,
+      ethernets: {
+        eno1: {
+          addresses: ["203.0.113.10/24", "2001:db8:10::10/64"],
+          routes: [{ to: "0.0.0.0/0", via: "203.0.113.1" }, { to: "::/0", via: "fe80::1" }],
+          nameservers: { addresses: ["9.9.9.9"] },
+        },
+      },
+    });
+  });
+
+  test("matches a glob with netplan's match on Ubuntu, and takes DHCP without a gateway", () => {
+    expect(networkConfigOf({ interface: "en*" })).toEqual({ version: 2, ethernets: { uplink: { match: { name: "en*" }, dhcp4: true } } });
   });
 });

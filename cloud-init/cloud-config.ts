@@ -47,6 +47,9 @@ export function assembleCloudConfig(base: CloudConfigBase, parts: readonly Cloud
     hostname: base.hostname,
     fqdn: base.fqdn,
     prefer_fqdn_over_hostname: false,
+    // Present on every image (it is built into the C library); cloud-init's default en_US.UTF-8
+    // fails on an image without the locales package, and PostgreSQL's collation stays stable.
+    locale: "C.UTF-8",
     preserve_hostname: false,
     disable_root: true,
     ssh_pwauth: false,

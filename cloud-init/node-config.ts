@@ -68,6 +68,8 @@ export interface NodeConfig {
   readonly postgres: PostgresSettings;
   readonly backups: BackupRetention;
   readonly alertWebhookUrl: string;
+  /** PEM of a private CA the webhook's certificate is signed by. Default: the system's CAs. */
+  readonly alertWebhookCaCertificate?: string;
   /**
    * Block device that holds PostgreSQL's data, attached by the cloud provider.
    * Default: none, data stays on the root disk (the bare-metal primary's RAID).

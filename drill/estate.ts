@@ -362,7 +362,7 @@ export class DrillEstate {
    */
   private asUnit(role: NodeRole): { prefix: string[]; relocate: (value: string) => string } {
     const node = this.nodes[role];
-    const production = failoverPaths({ postgres: { majorVersion: PG_MAJOR, database: DATABASE, synchronousReplication: false, source: "distribution" } });
+    const production = failoverPaths({ postgres: { majorVersion: PG_MAJOR } });
     const relocate = (value: string) => value.split(production.pgdata).join(node.pgdata).split(production.tlsDir).join(node.tlsDir);
     const user = node.unit.user ?? "root";
     const environment = {

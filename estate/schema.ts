@@ -221,6 +221,11 @@ export const estateSchema = z
     alerts: z
       .object({
         webhookUrl: z.url({ protocol: /^https$/, message: "must be an https:// URL" }),
+        /** PEM of the CA that signed the webhook's certificate, for a receiver with a private CA. Default: the system's CAs. */
+        webhookCaCertificate: z
+          .string()
+          .regex(/^-----BEGIN CERTIFICATE-----\n[A-Za-z0-9+/=\n]+-----END CERTIFICATE-----\n?$/, "must be one PEM certificate (-----BEGIN CERTIFICATE----- ...)")
+          .optional(),
       })
       .strict(),
   })

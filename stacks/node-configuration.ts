@@ -29,6 +29,7 @@ export function nodeConfiguration(estate: Estate, role: NodeRole, context: NodeC
     postgres: { ...estate.postgres, source: postgresSource(estate.os, estate.postgres.majorVersion)! },
     backups: estate.backups,
     alertWebhookUrl: estate.alerts.webhookUrl,
+    alertWebhookCaCertificate: estate.alerts.webhookCaCertificate,
     offsiteBackups: role === "witness" ? undefined : context.offsiteBackups,
     secrets: context.secrets,
     dataDevice: context.dataDevice,

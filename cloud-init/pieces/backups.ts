@@ -129,8 +129,9 @@ export function backups(node: NodeConfig, options: BackupsOptions = {}): CloudCo
       content: renderTemplate("backups/postgresql-wal-archiving.conf", { stanza: node.estateName }),
       permissions: "0644",
     },
-    // Holds the off-site credentials when configured: readable by root and (after runcmd) postgres only.
-    { path: backupPaths.pgbackrestConf, content: pgbackrest, permissions: "0640" },
+    // Holds the off-site credentials when configured: readable by root and postgres only. Deferred
+    // until the packages have made the postgres group (and replaced the package's own file).
+    { path: backupPaths.pgbackrestConf, content: pgbackrest, permissions: "0640", owner: "root:postgres", defer: true },
     { path: backupPaths.cronFile, content: readCloudInitFile("backups/dr-estate-backups.cron"), permissions: "0644" },
     { path: "/etc/logrotate.d/dr-estate-backups", content: readCloudInitFile("backups/logrotate.conf"), permissions: "0644" },
   ];
@@ -149,7 +150,6 @@ export function backups(node: NodeConfig, options: BackupsOptions = {}): CloudCo
       "install -d -m 0750 -o root -g adm /var/log/dr-estate",
       `install -d -m 0755 ${nodePaths.textfileMetrics}`,
       `install -d -m 0750 -o postgres -g postgres ${backupPaths.pgbackrestRepo} ${backupPaths.pgbackrestSpool} ${backupPaths.pgbackrestLog}`,
-      `chown root:postgres ${backupPaths.pgbackrestConf}`,
       // The keeper has just been started: wait for PostgreSQL, then create the stanza (idempotent;
       // the archiving settings are already included by the failover piece's node-init.sh).
       "timeout 600 sh -c 'until pg_isready -q -h /var/run/postgresql -p 5432; do sleep 5; done' || true",

@@ -26,6 +26,7 @@ export function estateSettings(node: NodeConfig): CloudConfigPart {
     BACKUP_DAILY_RETENTION_DAYS: node.backups.dailyRetentionDays,
     BACKUP_WEEKLY_RETENTION_WEEKS: node.backups.weeklyRetentionWeeks,
     ALERT_WEBHOOK_URL: node.alertWebhookUrl,
+    ALERT_WEBHOOK_CA_FILE: node.alertWebhookCaCertificate ? nodePaths.alertWebhookCa : "",
   };
   const secrets = {
     REPLICATION_PASSWORD: node.secrets.replicationPassword,
@@ -41,6 +42,7 @@ export function estateSettings(node: NodeConfig): CloudConfigPart {
       { path: `${settingsDirectory}/tls/node.key`, content: node.secrets.nodePrivateKeyBase64, encoding: "b64", permissions: "0600" },
       { path: nodePaths.sshHostKey, content: node.secrets.sshHostKeyBase64, encoding: "b64", permissions: "0600" },
       { path: `${nodePaths.sshHostKey}.pub`, content: `${node.secrets.sshHostPublicKey}\n`, permissions: "0644" },
+      ...(node.alertWebhookCaCertificate ? [{ path: nodePaths.alertWebhookCa, content: node.alertWebhookCaCertificate, permissions: "0644" }] : []),
     ],
   };
 }

@@ -4,7 +4,7 @@ import type { NodeConfig } from "../node-config";
 import { installScript, nodePaths } from "../node-paths";
 
 /** Where pg_auto_failover keeps each node's PostgreSQL data and TLS files (on the data volume when there is one). */
-export function failoverPaths(node: Pick<NodeConfig, "postgres">) {
+export function failoverPaths(node: { readonly postgres: Pick<NodeConfig["postgres"], "majorVersion"> }) {
   return {
     pgdata: `/var/lib/postgresql/${node.postgres.majorVersion}/estate`,
     tlsDir: "/var/lib/postgresql/estate-tls",

@@ -75,20 +75,27 @@ function dataNodeMonitoring(): CloudConfigPart {
     writeFiles: [
       nodeExporterDefaults(`:${ports.nodeExporter}`),
       file(monitoringPaths.postgresExporterQueries, readCloudInitFile("monitoring/postgres-exporter-queries.yaml")),
-      file(
-        monitoringPaths.defaults.postgresExporter,
-        renderTemplate("monitoring/prometheus-postgres-exporter.default", {
-          monitoringRole,
-          postgresPort: ports.postgres,
-          postgresExporterPort: ports.postgresExporter,
-          queriesPath: monitoringPaths.postgresExporterQueries,
-        }),
-      ),
+      {
+        // As the package keeps it (its postinst makes it the exporter's, 0640): written after the
+        // package made the user, then the exporter restarts with it (runcmd).
+        ...file(
+          monitoringPaths.defaults.postgresExporter,
+          renderTemplate("monitoring/prometheus-postgres-exporter.default", {
+            monitoringRole,
+            postgresPort: ports.postgres,
+            postgresExporterPort: ports.postgresExporter,
+            queriesPath: monitoringPaths.postgresExporterQueries,
+          }),
+        ),
+        permissions: "0640",
+        owner: "prometheus:prometheus",
+        defer: true,
+      },
       ensureRole,
       file("/etc/systemd/system/dr-estate-monitoring-role.service", renderTemplate("monitoring/dr-estate-monitoring-role.service", { ensureRoleScript: ensureRole.path })),
       file("/etc/systemd/system/dr-estate-monitoring-role.timer", readCloudInitFile("monitoring/dr-estate-monitoring-role.timer")),
     ],
-    runcmd: ["systemctl daemon-reload", "systemctl enable --now dr-estate-monitoring-role.timer"],
+    runcmd: ["systemctl daemon-reload", "systemctl enable --now dr-estate-monitoring-role.timer", "systemctl restart prometheus-postgres-exporter"],
   };
 }
 
@@ -115,7 +122,11 @@ function witnessMonitoring(node: NodeConfig): CloudConfigPart {
       file(
         monitoringPaths.alertmanagerConfig,
         // JSON quoting is valid YAML and keeps any URL (or Terraform token) one scalar.
-        renderTemplate("monitoring/alertmanager.yml", { alertWebhookUrl: JSON.stringify(node.alertWebhookUrl) }),
+        renderTemplate("monitoring/alertmanager.yml", {
+          alertWebhookUrl: JSON.stringify(node.alertWebhookUrl),
+          // A private CA of the webhook's, as the scripts' curl gets it.
+          webhookTlsConfig: node.alertWebhookCaCertificate ? `\n        http_config:\n          tls_config:\n            ca_file: ${nodePaths.alertWebhookCa}` : "",
+        }),
       ),
       file(monitoringPaths.defaults.alertmanager, renderTemplate("monitoring/prometheus-alertmanager.default", { alertmanagerPort })),
     ],

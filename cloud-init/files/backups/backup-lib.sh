@@ -68,7 +68,7 @@ post_alert() {
   alert_text=$(printf '%s' "$1" | tr -d '"\134' | tr '\t\r\n' '   ')
   alert_body=$(printf '{"estate":"%s","node":"%s","source":"%s","severity":"critical","text":"%s"}' \
     "${ESTATE_NAME:-}" "${NODE_FQDN:-}" "$SCRIPT_NAME" "$alert_text")
-  if curl -fsS -m 15 --retry 2 -X POST -H 'Content-Type: application/json' --data "$alert_body" "$ALERT_WEBHOOK_URL" > /dev/null; then
+  if curl -fsS -m 15 --retry 2 ${ALERT_WEBHOOK_CA_FILE:+--cacert "$ALERT_WEBHOOK_CA_FILE"} -X POST -H 'Content-Type: application/json' --data "$alert_body" "$ALERT_WEBHOOK_URL" > /dev/null; then
     log "posted the alert to the webhook"
   else
     log "ERROR: could not post the alert to the webhook"

@@ -79,7 +79,7 @@ post_unsent() {
   events_json=$(printf '%s\n' "$unsent" | cut -f 4 | paste -s -d ',' -)
   body=$(printf '{"estate":"%s","node":"%s","source":"failover-events","severity":"warning","text":"%s","chain_head":"%s","events":[%s]}' \
     "${ESTATE_NAME:-}" "${NODE_FQDN:-}" "pg_auto_failover state changes up to event $last_eventid" "$head_hash" "$events_json")
-  if curl -fsS -m 15 --retry 2 -X POST -H 'Content-Type: application/json' --data "$body" "$ALERT_WEBHOOK_URL" > /dev/null; then
+  if curl -fsS -m 15 --retry 2 ${ALERT_WEBHOOK_CA_FILE:+--cacert "$ALERT_WEBHOOK_CA_FILE"} -X POST -H 'Content-Type: application/json' --data "$body" "$ALERT_WEBHOOK_URL" > /dev/null; then
     echo "$last_eventid" > "$posted_file"
     log "posted events up to $last_eventid to the webhook"
   else

@@ -51,6 +51,13 @@ monitor_uri() {
   echo "postgres://autoctl_node:${FAILOVER_MONITOR_PASSWORD}@${monitor_host}:${monitor_port}/pg_auto_failover?sslmode=verify-ca&sslrootcert=${pgaf_tls_dir}/ca.crt"
 }
 
+# Creates PGDATA for pg_autoctl. It keeps base backups beside PGDATA (in its parent's backup/), so
+# the parent (/var/lib/postgresql/MAJOR, absent when no distribution cluster was made) is postgres's too.
+create_pgdata() {
+  install -d -o postgres -g postgres -m 0755 "$(dirname "$pgaf_pgdata")"
+  install -d -o postgres -g postgres -m 0700 "$pgaf_pgdata"
+}
+
 # Waits until `$@` succeeds, at most $1 seconds; the rest of the arguments are the command.
 wait_until() {
   deadline=$(( $(date +%s) + $1 ))

@@ -12,7 +12,7 @@ if [ -f "$pgaf_pgdata/PG_VERSION" ]; then
 fi
 
 install_tls
-install -d -o postgres -g postgres -m 0700 "$pgaf_pgdata"
+create_pgdata
 as_postgres pg_autoctl create monitor \
   --pgdata "$pgaf_pgdata" --pgport "$pgaf_port" --pgctl "$pg_bin/pg_ctl" \
   --hostname "${NODE_ADDRESS:-$WITNESS_IPV4}" --skip-pg-hba \

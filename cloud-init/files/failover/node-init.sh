@@ -34,7 +34,7 @@ fi
 if [ "$NODE_ROLE" = "primary" ]; then priority=100; else priority=50; fi
 if [ "$PG_SYNCHRONOUS_REPLICATION" = "true" ]; then quorum=true; else quorum=false; fi
 
-install -d -o postgres -g postgres -m 0700 "$pgaf_pgdata"
+create_pgdata
 # Other pieces (WAL archiving) add PostgreSQL settings as files in the estate's conf.d folder. A node
 # that clones the primary also clones the include line: the folder must exist before the clone starts.
 conf_d=${PG_CONF_D:-$etc/postgresql.conf.d}

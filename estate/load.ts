@@ -25,9 +25,12 @@ export class EstateValidationError extends Error {
 
 /** Validates an already-parsed description; `source` names it in error messages. */
 export function validateEstate(input: unknown, source = "estate description"): Estate {
+  if (input === null || input === undefined) {
+    throw new EstateValidationError(source, [{ field: "", message: "is empty: describe the estate (start from estate.example.yaml)" }]);
+  }
   const result = estateSchema.safeParse(input);
   if (!result.success) {
-    throw new EstateValidationError(source, result.error.issues.map(toProblem));
+    throw new EstateValidationError(source, result.error.issues.map((issue) => toProblem(issue, input)));
   }
   return result.data;
 }
@@ -44,21 +47,32 @@ export function loadEstateFile(file: string): Estate {
   try {
     parsed = parseYaml(text);
   } catch (error) {
-    if (error instanceof YAMLParseError) {
-      throw new EstateValidationError(file, [{ field: "", message: `is not valid YAML: ${error.message}` }]);
-    }
-    throw error;
+    // A YAMLParseError, or what the parser throws at an alias bomb (too many alias expansions).
+    const reason = error instanceof YAMLParseError ? error.message : `${(error as Error).message ?? error}`;
+    throw new EstateValidationError(file, [{ field: "", message: `is not valid YAML: ${reason.split("\n")[0]}` }]);
   }
   return validateEstate(parsed, file);
 }
 
-function toProblem(issue: z.core.$ZodIssue): EstateProblem {
+function toProblem(issue: z.core.$ZodIssue, input: unknown): EstateProblem {
   const field = issue.path.map(String).join(".");
   if (issue.code === "unrecognized_keys") {
     return { field, message: `unknown field(s) ${issue.keys.join(", ")}; check the spelling against estate.example.yaml` };
   }
-  if (issue.code === "invalid_type" && issue.input === undefined) {
-    return { field, message: `is required (${issue.expected})` };
+  if (issue.code === "invalid_type") {
+    // zod 4 does not say what it got: look the value up in the input.
+    const given = issue.path.reduce<unknown>((node, key) => (node !== null && typeof node === "object" ? (node as Record<PropertyKey, unknown>)[key] : undefined), input);
+    return given === undefined ? { field, message: `is required (${issue.expected})` } : { field, message: `must be ${article(issue.expected)}, got ${describe(given)}` };
   }
   return { field, message: issue.message };
+}
+
+function article(type: string): string {
+  return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "a list";
+  return typeof value === "object" ? "a mapping" : `${typeof value} ${JSON.stringify(value)}`;
 }

@@ -63,6 +63,8 @@ describe("estate description validation", () => {
     ["an unknown field (a typo)", (e) => (e.standby = { ...e.standby, volumeSize: 50 } as never), "standby", /unknown field\(s\) volumeSize/],
     ["a missing domain", (e) => delete (e as Record<string, unknown>).domain, "domain", /is required/],
     ["a bad estate name", (e) => (e.name = "My Estate"), "name", /a-z, 0-9/],
+    ["a number given as text", (e) => (e.standby = { ...e.standby, volumeSizeGb: "100" as never }), "standby.volumeSizeGb", /^must be a number, got string "100"$/],
+    ["a list where a mapping belongs", (e) => (e.ssh = [] as never), "ssh", /^must be an object, got a list$/],
   ];
 
   test.each(badInputs)("rejects %s, naming the field and what is allowed", (_label, mutate, field, message) => {
@@ -85,6 +87,30 @@ describe("estate description validation", () => {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "estate-")), "broken.yaml");
     fs.writeFileSync(file, "name: [unclosed\n");
     expect(() => loadEstateFile(file)).toThrow(/broken\.yaml is not a valid estate description:\n.*not valid YAML/s);
+  });
+
+  test("an empty file is said to be empty", () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "estate-")), "empty.yaml");
+    fs.writeFileSync(file, "# nothing yet\n");
+    expect(() => loadEstateFile(file)).toThrow(/empty\.yaml is not a valid estate description:\n  - \(top level\): is empty: describe the estate/);
+  });
+
+  test("a YAML alias bomb is refused as invalid YAML, with the file named and no stack trace", () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "estate-")), "bomb.yaml");
+    const levels = ["a: &a [x, x, x, x, x, x, x, x, x]"];
+    for (let level = 1; level < 9; level++) {
+      levels.push(`${String.fromCharCode(97 + level)}: &${String.fromCharCode(97 + level)} [${Array(9).fill(`*${String.fromCharCode(96 + level)}`).join(", ")}]`);
+    }
+    fs.writeFileSync(file, levels.join("\n") + "\n");
+    let message = "";
+    try {
+      loadEstateFile(file);
+    } catch (error) {
+      expect(error).toBeInstanceOf(EstateValidationError);
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/^.*bomb\.yaml is not a valid estate description:\n  - \(top level\): is not valid YAML: /);
+    expect(message).not.toMatch(/\n\s+at /);
   });
 });
 

@@ -7,6 +7,7 @@
 //   DRILL_PARTITION_SECONDS how long the standby stays cut off (default 65)
 //   DRILL_PORT_BASE         PostgreSQL ports are base+1..3 (default 47300)
 //   DRILL_KEEP=1            keep the temp folder (logs, data directories) for inspection
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -29,7 +30,33 @@ import {
 
 const log = (line: string) => console.error(`[drill ${new Date().toISOString().slice(11, 19)}] ${line}`);
 
+const usage = `usage: sudo npm run drill [-- --help]
+
+Builds witness, primary and standby in network namespaces from the rendered files, runs the
+failover scenarios under a write load, prints a table and writes drill-report.json (about 4
+minutes). Settings from the environment: DRILL_WRITE_RATE (default 100 per second),
+DRILL_PARTITION_SECONDS (65), DRILL_PORT_BASE (47300), DRILL_KEEP=1 to keep the work folder.`;
+
+/** What the drill runs, checked before anything is built: root, and the Debian packages' programs. */
+function missingPrerequisites(): string | undefined {
+  if (process.getuid?.() !== 0) {
+    return "run as root (network namespaces, runuser)";
+  }
+  const programs = ["/usr/bin/pg_autoctl", "/usr/lib/postgresql/15/bin/pg_ctl", "/usr/sbin/nft", "/usr/bin/curl"];
+  const missing = programs.filter((program) => !fs.existsSync(program)).concat(spawnSync("ip", ["-V"]).status === 0 ? [] : ["ip"]);
+  return missing.length > 0 ? `missing ${missing.join(", ")}: run .ci/install-debian-packages.sh (postgresql-15, postgresql-15-auto-failover, nftables, curl, iproute2)` : undefined;
+}
+
 async function main(): Promise<number> {
+  if (process.argv.slice(2).some((arg) => arg === "--help" || arg === "-h")) {
+    console.log(usage);
+    return 0;
+  }
+  const missing = missingPrerequisites();
+  if (missing) {
+    console.error(`drill: ${missing}`);
+    return 1;
+  }
   const writeRate = Number(process.env.DRILL_WRITE_RATE ?? 100);
   const holdSeconds = Number(process.env.DRILL_PARTITION_SECONDS ?? 65);
   const estate = new DrillEstate({ portBase: Number(process.env.DRILL_PORT_BASE ?? 47300), log });

@@ -101,6 +101,14 @@ while read -r mode owner group path; do
   fi
 done < "$bundle/manifest"
 
+unit_exists() {
+  case "$1" in
+    *.*) unit=$1 ;;
+    *) unit=$1.service ;;
+  esac
+  [ -n "$(systemctl list-unit-files --no-legend "$unit" 2>/dev/null)" ]
+}
+
 # Runs one action: reloads where the service can reload, restarts only what holds no state.
 run_action() {
   case "$1" in
@@ -119,8 +127,9 @@ run_action() {
         "$scripts/nats-credentials.sh" && systemctl reload nats-server
       fi ;;
     reload-nginx) if systemctl is-enabled -q nginx 2>/dev/null; then nginx -t -q && systemctl reload nginx; fi ;;
-    reload-*) systemctl reload "${1#reload-}" ;;
-    restart-*) systemctl restart "${1#restart-}" ;;
+    # A file several roles share (estate.env) may name a unit this role does not run.
+    reload-*) if unit_exists "${1#reload-}"; then systemctl reload "${1#reload-}"; fi ;;
+    restart-*) if unit_exists "${1#restart-}"; then systemctl restart "${1#restart-}"; fi ;;
   esac
 }
 

@@ -83,6 +83,8 @@ function healthzEnvironment(port: number, extra: Record<string, string> = {}): N
     HEALTHZ_DATA_DIR: path.join(work, "pg-primary"),
     PGHOST: path.join(work, "pg-socket"),
     PGPORT: String(port),
+    // As the rendered unit sets it: the script runs as postgres and cannot read estate.env.
+    NODE_FQDN: /^Environment=NODE_FQDN=(.*)$/m.exec(renderedFile(document, "/etc/systemd/system/dr-estate-healthz.service"))![1],
     ...extra,
   };
 }
@@ -138,7 +140,6 @@ beforeAll(async () => {
   for (const folder of ["healthz", "pg-socket", "pg-logs"]) {
     fs.chownSync(path.join(work, folder), postgresUser.uid, postgresUser.gid);
   }
-  fs.writeFileSync(path.join(work, "etc", "estate.env"), renderedFile(document, "/etc/dr-estate/estate.env"));
   script = path.join(work, "bin", "healthz-update.sh");
   fs.writeFileSync(script, renderedFile(document, scriptPath), { mode: 0o755 });
 

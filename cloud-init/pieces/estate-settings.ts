@@ -1,9 +1,18 @@
 import type { CloudConfigPart } from "../cloud-config";
-import type { NodeConfig } from "../node-config";
+import type { NodeConfig, NodeRole } from "../node-config";
 
 import { nodePaths } from "../node-paths";
+import { shellAssignments } from "../shell-quote";
 
 const settingsDirectory = nodePaths.settings;
+
+/** The secrets each role's scripts read from secrets.env; a role gets only these. */
+export const secretsByRole: Record<NodeRole, ReadonlyArray<"REPLICATION_PASSWORD" | "FAILOVER_MONITOR_PASSWORD" | "NATS_PASSWORD">> = {
+  primary: ["REPLICATION_PASSWORD", "FAILOVER_MONITOR_PASSWORD", "NATS_PASSWORD"],
+  standby: ["REPLICATION_PASSWORD", "FAILOVER_MONITOR_PASSWORD", "NATS_PASSWORD"],
+  // The monitor sets its autoctl_node password; it never replicates and runs no NATS.
+  witness: ["FAILOVER_MONITOR_PASSWORD"],
+};
 
 /**
  * The node's settings as shell-sourceable files: every script on the node reads these instead of
@@ -28,15 +37,18 @@ export function estateSettings(node: NodeConfig): CloudConfigPart {
     ALERT_WEBHOOK_URL: node.alertWebhookUrl,
     ALERT_WEBHOOK_CA_FILE: node.alertWebhookCaCertificate ? nodePaths.alertWebhookCa : "",
   };
-  const secrets = {
+  const allSecrets = {
     REPLICATION_PASSWORD: node.secrets.replicationPassword,
     FAILOVER_MONITOR_PASSWORD: node.secrets.failoverMonitorPassword,
     NATS_PASSWORD: node.secrets.natsPassword,
   };
+  const secrets = Object.fromEntries(secretsByRole[node.role].map((name) => [name, allSecrets[name]]));
   return {
     writeFiles: [
-      { path: `${settingsDirectory}/estate.env`, content: toEnvFile(settings), permissions: "0644" },
-      { path: `${settingsDirectory}/secrets.env`, content: toEnvFile(secrets), permissions: "0600" },
+      // Root's alone: the webhook URL may carry a token. Scripts that run as another user
+      // (healthz-update.sh) get what they need from their unit instead.
+      { path: `${settingsDirectory}/estate.env`, content: shellAssignments(settings), permissions: "0600" },
+      { path: `${settingsDirectory}/secrets.env`, content: shellAssignments(secrets), permissions: "0600" },
       { path: `${settingsDirectory}/tls/ca.crt`, content: node.secrets.caCertificateBase64, encoding: "b64", permissions: "0644" },
       { path: `${settingsDirectory}/tls/node.crt`, content: node.secrets.nodeCertificateBase64, encoding: "b64", permissions: "0644" },
       { path: `${settingsDirectory}/tls/node.key`, content: node.secrets.nodePrivateKeyBase64, encoding: "b64", permissions: "0600" },
@@ -45,11 +57,4 @@ export function estateSettings(node: NodeConfig): CloudConfigPart {
       ...(node.alertWebhookCaCertificate ? [{ path: nodePaths.alertWebhookCa, content: node.alertWebhookCaCertificate, permissions: "0644" }] : []),
     ],
   };
-}
-
-/** KEY='value' lines; values are validated upstream and never contain a single quote. */
-function toEnvFile(values: Record<string, string | number>): string {
-  return Object.entries(values)
-    .map(([key, value]) => `${key}='${value}'`)
-    .join("\n") + "\n";
 }

@@ -16,6 +16,10 @@ export const backupTextfileMetrics = {
   verificationSuccess: "dr_estate_backup_verification_success",
   /** Unix time of the last verification run. */
   verificationTimestamp: "dr_estate_backup_verification_timestamp_seconds",
+  /** Unix time of the last successful pgBackRest job, one series per `operation`: full, diff, incr, check, verify. */
+  pgbackrestLastSuccessTimestamp: "dr_estate_pgbackrest_last_success_timestamp_seconds",
+  /** 1 when the last pgBackRest job of each `operation` succeeded, 0 when it failed. */
+  pgbackrestLastRunSuccess: "dr_estate_pgbackrest_last_run_success",
 } as const;
 
 /** The gauge certificate-expiry.sh publishes, one series per `certificate` label (node, ca); read by NodeCertificateExpiresSoon. */
@@ -119,17 +123,25 @@ function witnessMonitoring(node: NodeConfig): CloudConfigPart {
         }),
       ),
       file(monitoringPaths.defaults.prometheus, renderTemplate("monitoring/prometheus.default", { prometheusPort: ports.prometheus })),
-      file(
-        monitoringPaths.alertmanagerConfig,
-        // JSON quoting is valid YAML and keeps any URL (or Terraform token) one scalar.
-        renderTemplate("monitoring/alertmanager.yml", {
-          alertWebhookUrl: JSON.stringify(node.alertWebhookUrl),
-          // A private CA of the webhook's, as the scripts' curl gets it.
-          webhookTlsConfig: node.alertWebhookCaCertificate ? `\n        http_config:\n          tls_config:\n            ca_file: ${nodePaths.alertWebhookCa}` : "",
-        }),
-      ),
+      {
+        ...file(
+          monitoringPaths.alertmanagerConfig,
+          // JSON quoting is valid YAML and keeps any URL (or Terraform token) one scalar.
+          renderTemplate("monitoring/alertmanager.yml", {
+            alertWebhookUrl: JSON.stringify(node.alertWebhookUrl),
+            // A private CA of the webhook's, as the scripts' curl gets it.
+            webhookTlsConfig: node.alertWebhookCaCertificate ? `\n        http_config:\n          tls_config:\n            ca_file: ${nodePaths.alertWebhookCa}` : "",
+          }),
+        ),
+        // The webhook URL may carry a token: readable by Alertmanager's group only. Deferred until
+        // the package has made that group; Alertmanager restarts with it below.
+        permissions: "0640",
+        owner: "root:prometheus",
+        defer: true,
+      },
       file(monitoringPaths.defaults.alertmanager, renderTemplate("monitoring/prometheus-alertmanager.default", { alertmanagerPort })),
     ],
+    runcmd: ["systemctl restart prometheus-alertmanager"],
   };
 }
 

@@ -51,7 +51,7 @@ export function renderNginxConfig(settings: NginxSettings): string {
  * NGINX with the RTMP module: RTMP ingest to HLS, the HLS files over HTTP with CORS, /healthz (200
  * only on the writable PostgreSQL primary of a node fit to serve) and a reverse proxy to the application.
  */
-export function nginxRtmp(_node: NodeConfig): CloudConfigPart {
+export function nginxRtmp(node: NodeConfig): CloudConfigPart {
   const settings = nodeNginxSettings;
   return {
     packages: ["nginx", "libnginx-mod-rtmp"],
@@ -62,6 +62,7 @@ export function nginxRtmp(_node: NodeConfig): CloudConfigPart {
         content: renderTemplate("healthz/dr-estate-healthz.service", {
           runtimeDirectory: healthzRuntimeDirectory,
           intervalSeconds: 5,
+          nodeFqdn: node.fqdn,
           scriptsDirectory: nodePaths.scripts,
         }),
         permissions: "0644",

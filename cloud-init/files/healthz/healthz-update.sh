@@ -9,10 +9,8 @@
 #                               removed when the loop ends, so a stopped checker never leaves a 200 behind
 #
 # Connection: libpq's PGHOST, PGPORT, PGUSER, PGDATABASE (defaults: the local socket, 5432, postgres).
+# NODE_FQDN (for the messages) comes from the unit: estate.env is root's alone and this runs as postgres.
 set -eu
-
-# shellcheck source=/dev/null
-. "${DR_ESTATE_ETC:-/etc/dr-estate}/estate.env"
 
 healthz_dir=${HEALTHZ_DIR:-/run/dr-estate/healthz}
 data_dir=${HEALTHZ_DATA_DIR:-/var/lib/postgresql}

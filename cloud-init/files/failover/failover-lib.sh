@@ -36,8 +36,10 @@ source_address_towards() {
 }
 
 # Every libpq connection of pg_auto_failover (keeper, monitor health checks, replication) presents
-# the node certificate; the same variables are set in the service unit.
+# the node certificate and takes its passwords from the pgpass file (write_pgpass), so none is ever
+# on a command line; the same variables are set in the service unit.
 export PGSSLCERT="$pgaf_tls_dir/node.crt" PGSSLKEY="$pgaf_tls_dir/node.key" PGSSLROOTCERT="$pgaf_tls_dir/ca.crt"
+export PGPASSFILE="$pgaf_tls_dir/pgpass"
 
 # Copies the estate's TLS files where the postgres user can read them.
 install_tls() {
@@ -47,8 +49,29 @@ install_tls() {
   install -o postgres -g postgres -m 0600 "$etc/tls/node.key" "$pgaf_tls_dir/node.key"
 }
 
+# No password in it: it is passed on command lines and kept in the keeper's configuration.
 monitor_uri() {
-  echo "postgres://autoctl_node:${FAILOVER_MONITOR_PASSWORD}@${monitor_host}:${monitor_port}/pg_auto_failover?sslmode=verify-ca&sslrootcert=${pgaf_tls_dir}/ca.crt"
+  echo "postgres://autoctl_node@${monitor_host}:${monitor_port}/pg_auto_failover?sslmode=verify-ca&sslrootcert=${pgaf_tls_dir}/ca.crt"
+}
+
+# pgpass_field VALUE: VALUE with libpq's pgpass separators (":" and "\") escaped.
+pgpass_field() {
+  printf '%s' "$1" | sed 's/[\\:]/\\&/g'
+}
+
+# write_pgpass MONITOR_PASSWORD REPLICATION_PASSWORD: a data node's passwords for libpq, readable
+# by postgres alone (libpq ignores a laxer file): the monitor's for any monitor address (a rebuilt
+# witness may move), the replication user's for the peer.
+write_pgpass() {
+  staged="$PGPASSFILE.new"
+  (
+    umask 077
+    printf '*:*:pg_auto_failover:autoctl_node:%s\n' "$(pgpass_field "$1")"
+    printf '*:*:*:pgautofailover_replicator:%s\n' "$(pgpass_field "$2")"
+  ) > "$staged"
+  chown postgres:postgres "$staged"
+  chmod 0600 "$staged"
+  mv -f "$staged" "$PGPASSFILE"
 }
 
 # Creates PGDATA for pg_autoctl. It keeps base backups beside PGDATA (in its parent's backup/), so
@@ -83,7 +106,10 @@ harden_default_hba() {
 # started just for it (pg_autoctl creates the roles without the passwords the estate generated).
 set_role_password() {
   as_postgres pg_ctl -D "$pgaf_pgdata" -o "-p $pgaf_port" -w start >/dev/null
-  as_postgres psql -p "$pgaf_port" -d "$1" -v ON_ERROR_STOP=1 -q -v role="$2" -v password="$3" <<'SQL'
+  # The password reaches psql on its standard input, quoted for \set (backslashes and quotes doubled).
+  quoted=$(printf '%s' "$3" | sed -e 's/\\/\\\\/g' -e "s/'/''/g")
+  as_postgres psql -p "$pgaf_port" -d "$1" -v ON_ERROR_STOP=1 -q -v role="$2" <<SQL
+\\set password '$quoted'
 ALTER ROLE :"role" PASSWORD :'password';
 SQL
   as_postgres pg_ctl -D "$pgaf_pgdata" -w stop >/dev/null

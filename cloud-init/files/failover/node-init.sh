@@ -13,6 +13,7 @@ if [ -f "$pgaf_pgdata/PG_VERSION" ]; then
 fi
 
 install_tls
+write_pgpass "$FAILOVER_MONITOR_PASSWORD" "$REPLICATION_PASSWORD"
 node_address=${NODE_ADDRESS:-$(source_address_towards "$monitor_host")}
 uri=$(monitor_uri)
 join_wait_seconds=${JOIN_WAIT_SECONDS:-3600}
@@ -39,20 +40,15 @@ create_pgdata
 # that clones the primary also clones the include line: the folder must exist before the clone starts.
 conf_d=${PG_CONF_D:-$etc/postgresql.conf.d}
 install -d -m 0755 "$conf_d"
-# The keeper's own connections as the replication user (pg_rewind, the readiness check before a
-# pg_basebackup when an old primary rejoins) carry no password: the unit points PGPASSFILE here.
-umask 077
-printf '*:*:*:pgautofailover_replicator:%s\n' "$(printf '%s' "$REPLICATION_PASSWORD" | sed 's/[\\:]/\\&/g')" > "$pgaf_tls_dir/pgpass"
-umask 022
-chown postgres:postgres "$pgaf_tls_dir/pgpass"
-# PGPASSWORD reaches the standby's initial pg_basebackup from the primary.
-as_postgres env PGPASSWORD="$REPLICATION_PASSWORD" pg_autoctl create postgres \
+# pg_autoctl is given no password: its connections (the standby's pg_basebackup, the monitor, later
+# pg_rewind and the standby's streaming, whose postmaster inherits the unit's PGPASSFILE) take them
+# from the pgpass file, so none sits on a command line or in the keeper's configuration.
+as_postgres pg_autoctl create postgres \
   --pgdata "$pgaf_pgdata" --pgport "$pgaf_port" --pgctl "$pg_bin/pg_ctl" \
   --name "$NODE_ROLE" --hostname "$node_address" --dbname "$PG_DATABASE" \
   --monitor "$uri" --auth scram-sha-256 --ssl-mode verify-ca \
   --ssl-ca-file "$pgaf_tls_dir/ca.crt" --server-cert "$pgaf_tls_dir/node.crt" --server-key "$pgaf_tls_dir/node.key" \
   --candidate-priority "$priority" --replication-quorum "$quorum"
-as_postgres pg_autoctl config set --pgdata "$pgaf_pgdata" replication.password "$REPLICATION_PASSWORD" >/dev/null
 harden_default_hba "$pgaf_pgdata"
 if ! grep -qF "include_dir '$conf_d'" "$pgaf_pgdata/postgresql.conf"; then
   printf "\n# Settings of the estate's other pieces\ninclude_dir '%s'\n" "$conf_d" >> "$pgaf_pgdata/postgresql.conf"

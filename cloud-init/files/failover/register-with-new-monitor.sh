@@ -12,6 +12,8 @@ if [ ! -f "$pgaf_pgdata/PG_VERSION" ]; then
   log "no pg_auto_failover node in $pgaf_pgdata: run node-init.sh instead"
   exit 1
 fi
+# A node set up before the monitor's password moved to the pgpass file has only the replication line.
+write_pgpass "$FAILOVER_MONITOR_PASSWORD" "$REPLICATION_PASSWORD"
 uri=$(monitor_uri)
 if ! wait_until "${JOIN_WAIT_SECONDS:-600}" as_postgres psql "$uri" -Atc "select 1"; then
   log "the monitor at $monitor_host:$monitor_port does not answer"

@@ -17,7 +17,8 @@ import type { NodeRole } from "../cloud-init/node-config";
 import { nodePaths } from "../cloud-init/node-paths";
 import { failoverPaths, monitorTimingPath } from "../cloud-init/pieces/failover";
 import { renderCloudConfig } from "../cloud-init/render";
-import { exampleNodeConfig, makeTestCertificatesFor } from "../__tests__/support/example-node";
+import { exampleNodeConfig } from "../__tests__/support/example-node";
+import { makeTestCertificatesFor } from "../tools/test-certificates";
 import { sleep, waitFor } from "../__tests__/support/wait";
 import { parseServiceUnit, renderedFileOf, ServiceUnit } from "./rendered";
 

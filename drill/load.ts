@@ -24,6 +24,8 @@ interface Options {
   readonly database: string;
   /** write: transactions per second, 0 for as fast as it goes. */
   readonly rate?: number;
+  /** write: the id after which this writer's ids start (a second writer into the same table). */
+  readonly startId?: number;
   /** webhook: the loopback port to listen on. */
   readonly port?: number;
   /** probe: the node to try. */
@@ -79,7 +81,7 @@ async function isWritable(client: Client): Promise<boolean> {
 
 async function write(): Promise<void> {
   const pause = options.rate && options.rate > 0 ? 1000 / options.rate : 0;
-  let id = 0;
+  let id = options.startId ?? 0;
   let current: { client: Client; node: string } | undefined;
   while (running) {
     if (!current) {

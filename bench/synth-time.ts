@@ -5,6 +5,18 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { readCommandLine } from "../tools/command-line";
+
+const usage = `usage: npm run bench [-- --help]
+
+Measures how long synthesizing the example estate takes for each standby provider (hetzner,
+digitalocean): one fresh Node process per run, the median of BENCH_RUNS runs (default 7) against a
+target of 3 s, written to bench/results/synth-time.json.`;
+
+const commandLine = readCommandLine(process.argv.slice(2), { name: "bench", help: "npm run bench -- --help", usage, options: {} });
+if (typeof commandLine === "number") {
+  process.exit(commandLine);
+}
 
 const runs = Number(process.env.BENCH_RUNS ?? 7);
 const targetSeconds = 3;

@@ -1,10 +1,10 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseArgs } from "node:util";
 import { estateNodesOutput } from "../constructs/estate-nodes-output";
 import { runTerraform } from "../deploy/terraform-cli";
 import { NodeRole, nodeRoles } from "../estate/schema";
 import { onlyStackFolder, ReviewInputError } from "../review/synth";
+import { readCommandLine } from "../tools/command-line";
 import { converge, ConvergeError, ConvergeNode } from "./converge";
 
 const usage = `usage: npm run converge -- [--stack DIR] [--only ROLE]... [--dry-run] [--identity KEY] [--user NAME] [--port N] [--report FILE]
@@ -24,29 +24,24 @@ them; it must be healthy again (and the formation settled) before the next node 
   --help          this text`;
 
 export async function runConvergeCli(argv: readonly string[], cwd = process.cwd()): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      options: {
-        stack: { type: "string" },
-        only: { type: "string", multiple: true },
-        "dry-run": { type: "boolean" },
-        identity: { type: "string" },
-        user: { type: "string" },
-        port: { type: "string" },
-        report: { type: "string" },
-        help: { type: "boolean" },
-      },
-    }));
-  } catch (error) {
-    console.error(`converge: ${(error as Error).message}\n${usage}`);
-    return 2;
+  const commandLine = readCommandLine(argv, {
+    name: "converge",
+    help: "npm run converge -- --help",
+    usage,
+    options: {
+      stack: { type: "string" },
+      only: { type: "string", multiple: true },
+      "dry-run": { type: "boolean" },
+      identity: { type: "string" },
+      user: { type: "string" },
+      port: { type: "string" },
+      report: { type: "string" },
+    },
+  });
+  if (typeof commandLine === "number") {
+    return commandLine;
   }
-  if (values.help) {
-    console.log(usage);
-    return 0;
-  }
+  const { values } = commandLine;
   const unknown = (values.only ?? []).filter((role) => !(nodeRoles as readonly string[]).includes(role));
   const port = Number(values.port ?? 22);
   if (unknown.length > 0 || !Number.isInteger(port) || port < 1 || port > 65535) {

@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseArgs } from "node:util";
 import { onlyStackFolder, ReviewInputError } from "../review/synth";
+import { readCommandLine } from "../tools/command-line";
 import { checkServerReplacements } from "./guard";
 import { differingAddresses, PlanJson } from "./plan-json";
 import { runTerraform } from "./terraform-cli";
@@ -32,36 +32,37 @@ class DeployError extends Error {
 }
 
 export function runDeployCli(argv: readonly string[], cwd = process.cwd()): number {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      options: { out: { type: "string" }, reviewed: { type: "string" }, stack: { type: "string" }, help: { type: "boolean" } },
-    });
-  } catch (error) {
-    console.error(`deploy: ${(error as Error).message}\n${usage}`);
+  const commandLine = readCommandLine(argv, {
+    name: "deploy",
+    help: "npm run plan -- --help",
+    usage,
+    allowPositionals: true,
+    options: { out: { type: "string" }, reviewed: { type: "string" }, stack: { type: "string" } },
+  });
+  if (typeof commandLine === "number") {
+    return commandLine;
+  }
+  const { values, positionals } = commandLine;
+  const [command, ...extra] = positionals;
+  if ((command !== "plan" && command !== "apply") || extra.length > 0) {
+    const wrong = command === "plan" || command === "apply" ? `unexpected argument ${extra[0]}` : command === undefined ? "plan or apply?" : `unknown command ${command}: plan or apply`;
+    console.error(`deploy: ${wrong}; see npm run plan -- --help`);
     return 2;
   }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    console.log(usage);
-    return 0;
+  const directory = command === "plan" ? values.out : values.reviewed;
+  if (directory === undefined) {
+    console.error(`deploy: ${command} needs ${command === "plan" ? "--out DIR" : "--reviewed DIR"}\n${usage}`);
+    return 2;
   }
-  const [command] = positionals;
   try {
     const stack = values.stack ? path.resolve(cwd, values.stack) : onlyStackFolder(path.resolve(cwd, "cdktf.out/stacks"));
-    if (command === "plan" && values.out) {
-      savePlan(stack, path.resolve(cwd, values.out), "plan");
-      console.log(`plan saved in ${values.out}`);
-      return 0;
+    if (command === "plan") {
+      savePlan(stack, path.resolve(cwd, directory), "plan");
+      console.log(`plan saved in ${directory}`);
+    } else {
+      applyReviewed(stack, path.resolve(cwd, directory));
     }
-    if (command === "apply" && values.reviewed) {
-      applyReviewed(stack, path.resolve(cwd, values.reviewed));
-      return 0;
-    }
-    console.error(`deploy: ${command ? `${command} needs ${command === "apply" ? "--reviewed" : "--out"}` : "plan or apply?"}\n${usage}`);
-    return 2;
+    return 0;
   } catch (error) {
     if (error instanceof DeployError || error instanceof ReviewInputError) {
       console.error(`deploy: ${error.message}`);

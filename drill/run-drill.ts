@@ -11,6 +11,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { readCommandLine } from "../tools/command-line";
 import { DrillEstate } from "./estate";
 import {
   DrillContext,
@@ -48,9 +49,9 @@ function missingPrerequisites(): string | undefined {
 }
 
 async function main(): Promise<number> {
-  if (process.argv.slice(2).some((arg) => arg === "--help" || arg === "-h")) {
-    console.log(usage);
-    return 0;
+  const commandLine = readCommandLine(process.argv.slice(2), { name: "drill", help: "npm run drill -- --help", usage, options: {} });
+  if (typeof commandLine === "number") {
+    return commandLine;
   }
   const missing = missingPrerequisites();
   if (missing) {

@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseArgs } from "node:util";
+import { readCommandLine } from "../tools/command-line";
 import type { Check } from "./checks";
 import { convergeUnderLoad, ConvergeReport } from "./converge-drill";
 import { firstBoot, FirstBootReport } from "./first-boot";
@@ -26,17 +26,16 @@ openssh-client (.ci/install-debian-packages.sh). The first run builds the image 
 const prerequisites = ["systemd-nspawn", "mmdebstrap", "apt-ftparchive", "ffmpeg", "curl", "ssh", "nsenter", "openssl"];
 
 async function main(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({ args: argv, options: { converge: { type: "boolean" }, keep: { type: "boolean" }, report: { type: "string" }, help: { type: "boolean" } } }));
-  } catch (error) {
-    console.error(`first-boot: ${(error as Error).message}\n${usage}`);
-    return 2;
+  const commandLine = readCommandLine(argv, {
+    name: "first-boot",
+    help: "npm run first-boot -- --help",
+    usage,
+    options: { converge: { type: "boolean" }, keep: { type: "boolean" }, report: { type: "string" } },
+  });
+  if (typeof commandLine === "number") {
+    return commandLine;
   }
-  if (values.help) {
-    console.log(usage);
-    return 0;
-  }
+  const { values } = commandLine;
   const missing = prerequisites.filter((tool) => spawnSync("sh", ["-c", `command -v ${tool}`]).status !== 0);
   if (process.getuid?.() !== 0 || missing.length > 0) {
     console.error(`first-boot: ${process.getuid?.() !== 0 ? "run as root (network namespaces, containers)" : `missing ${missing.join(", ")}: run .ci/install-debian-packages.sh`}`);

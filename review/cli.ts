@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseArgs } from "node:util";
+import { CommandLineError, parseCommandLine } from "../tools/command-line";
 import { parsePlanJson, PlanReport } from "./plan-json";
 import { githubCommentLimit, renderReview } from "./render";
 import { onlyStackFolder, readSynth, ReviewInputError, Synth } from "./synth";
@@ -39,12 +39,11 @@ export interface CliOptions {
 }
 
 export function parseArguments(argv: readonly string[]): CliOptions {
-  let values: Record<string, string | boolean | undefined>;
+  let values;
   try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
+    ({ values } = parseCommandLine(argv, {
+      name: "review",
+      help: "npm run review -- --help",
       options: {
         stack: { type: "string" },
         "plan-json": { type: "string" },
@@ -54,16 +53,11 @@ export function parseArguments(argv: readonly string[]): CliOptions {
         log: { type: "string" },
         "max-chars": { type: "string" },
         out: { type: "string" },
-        help: { type: "boolean", short: "h" },
       },
+      renamed: { "--plan": "the plan is now --plan-json FILE (tofu show -json) and --plan-text FILE" },
     }));
   } catch (error) {
-    throw new ReviewInputError(argumentMessage(error as Error & { code?: string }));
-  }
-  for (const [name, value] of Object.entries(values)) {
-    if (value === "") {
-      throw new ReviewInputError(`--${name} needs a value; ${help}`);
-    }
+    throw error instanceof CommandLineError ? new ReviewInputError(error.message) : error;
   }
   if ((values.failed === undefined) !== (values.log === undefined)) {
     throw new ReviewInputError(`--failed and --log go together: --failed STEP --log FILE; ${help}`);
@@ -74,39 +68,21 @@ export function parseArguments(argv: readonly string[]): CliOptions {
   let maxChars = githubCommentLimit;
   if (values["max-chars"] !== undefined) {
     maxChars = Number(values["max-chars"]);
-    if (!/^\d+$/.test(String(values["max-chars"])) || maxChars < 1000) {
+    if (!/^\d+$/.test(values["max-chars"]) || maxChars < 1000) {
       throw new ReviewInputError(`--max-chars needs a whole number of at least 1000 (got ${values["max-chars"]})`);
     }
   }
-  const text = (name: string) => values[name] as string | undefined;
   return {
-    stack: text("stack"),
-    planJson: text("plan-json"),
-    planText: text("plan-text"),
-    base: text("base"),
-    failed: text("failed"),
-    log: text("log"),
+    stack: values.stack,
+    planJson: values["plan-json"],
+    planText: values["plan-text"],
+    base: values.base,
+    failed: values.failed,
+    log: values.log,
     maxChars,
-    out: text("out"),
+    out: values.out,
     help: values.help === true,
   };
-}
-
-/** parseArgs' errors, in one line with the option named. */
-function argumentMessage(error: Error & { code?: string }): string {
-  const option = /'(-[^' ]*)/.exec(error.message)?.[1] ?? "";
-  switch (error.code) {
-    case "ERR_PARSE_ARGS_UNKNOWN_OPTION":
-      return option === "--plan"
-        ? `unknown option --plan: the plan is now --plan-json FILE (tofu show -json) and --plan-text FILE; ${help}`
-        : `unknown option ${option}; ${help}`;
-    case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE":
-      return `${option} needs a value; ${help}`;
-    case "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL":
-      return `unexpected argument ${/'([^']*)'/.exec(error.message)?.[1] ?? ""}; ${help}`;
-    default:
-      return `${error.message.split("\n")[0]}; ${help}`;
-  }
 }
 
 export interface CliOutput {

@@ -1,6 +1,6 @@
 import * as path from "node:path";
-import { parseArgs } from "node:util";
 import { onlyStackFolder, ReviewInputError } from "../review/synth";
+import { readCommandLine } from "../tools/command-line";
 import { readDeployedSeed, SeedError, writeSeed } from "./write-seed";
 
 const usage = `usage: npm run seed -- --out DIR [--stack DIR]
@@ -15,17 +15,11 @@ when cloud-localds is installed) from the deployed state's sensitive primary_see
 Reads state with TERRAFORM_BINARY_NAME (default: tofu, else terraform), in the folder cdktf deploy used.`;
 
 export function runSeedCli(argv: readonly string[], cwd = process.cwd()): number {
-  let values;
-  try {
-    ({ values } = parseArgs({ args: [...argv], options: { out: { type: "string" }, stack: { type: "string" }, help: { type: "boolean" } }, strict: true }));
-  } catch (error) {
-    console.error(`seed: ${(error as Error).message}\n${usage}`);
-    return 2;
+  const commandLine = readCommandLine(argv, { name: "seed", help: "npm run seed -- --help", usage, options: { out: { type: "string" }, stack: { type: "string" } } });
+  if (typeof commandLine === "number") {
+    return commandLine;
   }
-  if (values.help) {
-    console.log(usage);
-    return 0;
-  }
+  const { values } = commandLine;
   if (!values.out) {
     console.error(`seed: --out is required\n${usage}`);
     return 2;

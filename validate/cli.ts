@@ -1,6 +1,6 @@
 import * as path from "node:path";
-import { parseArgs } from "node:util";
 import { builtTools } from "../tools/built-tools";
+import { readCommandLine } from "../tools/command-line";
 import { FlavourValidation, flavours, validateFlavour } from "./validate-estate";
 
 const usage = `usage: npm run validate -- [--flavour NAME]... [--out DIR]
@@ -15,17 +15,16 @@ in DIR/<flavour>/. Exits 1 when any flavour fails or prints a warning, or a prov
   --help          this text`;
 
 async function main(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({ args: argv, options: { flavour: { type: "string", multiple: true }, out: { type: "string" }, help: { type: "boolean" } } }));
-  } catch (error) {
-    console.error(`validate: ${(error as Error).message}\n${usage}`);
-    return 2;
+  const commandLine = readCommandLine(argv, {
+    name: "validate",
+    help: "npm run validate -- --help",
+    usage,
+    options: { flavour: { type: "string", multiple: true }, out: { type: "string" } },
+  });
+  if (typeof commandLine === "number") {
+    return commandLine;
   }
-  if (values.help) {
-    console.log(usage);
-    return 0;
-  }
+  const { values } = commandLine;
   const chosen = values.flavour ?? Object.keys(flavours);
   const unknown = chosen.filter((name) => !(name in flavours));
   if (unknown.length > 0) {

@@ -2,6 +2,7 @@ import { SpacesBucket } from "@cdktf/provider-digitalocean/lib/spaces-bucket";
 import { SpacesKey } from "@cdktf/provider-digitalocean/lib/spaces-key";
 import { Construct } from "constructs";
 import type { OffsiteRepository } from "../cloud-init";
+import { terraformString } from "./terraform-string";
 
 export interface OffsiteBackupsProps {
   readonly estateName: string;
@@ -15,12 +16,14 @@ export interface OffsiteBackupsProps {
 
 /**
  * A private DigitalOcean Spaces bucket for the encrypted off-site copy of the pgBackRest repository,
- * with an access key limited to that bucket. pgBackRest expires backups itself; the bucket's
- * lifecycle rule is a backstop set two full-backup cycles (14 days) later, so it never removes a
- * full backup that a backup still inside the retention window depends on.
+ * with an access key limited to that bucket. Retention is pgBackRest's `expire` alone: the bucket
+ * never expires objects by age, because pgBackRest does not rewrite the files it keeps on any
+ * schedule (backup.history manifests are written once, archive.info only when it is re-saved), so
+ * an age rule deletes them in time; without archive.info every later backup fails. The one rule
+ * removes parts of multipart uploads an interrupted push left behind, which pgBackRest never reads.
  */
 export class OffsiteBackups extends Construct {
-  static readonly lifecycleMarginDays = 14;
+  static readonly abortIncompleteUploadsDays = 7;
   readonly repository: OffsiteRepository;
 
   constructor(scope: Construct, id: string, props: OffsiteBackupsProps) {
@@ -30,11 +33,7 @@ export class OffsiteBackups extends Construct {
       region: props.region,
       acl: "private",
       lifecycleRule: [
-        {
-          enabled: true,
-          expiration: { days: props.retentionDays + OffsiteBackups.lifecycleMarginDays },
-          abortIncompleteMultipartUploadDays: 7,
-        },
+        { id: terraformString("abort-incomplete-uploads"), enabled: true, abortIncompleteMultipartUploadDays: OffsiteBackups.abortIncompleteUploadsDays },
       ],
       lifecycle: { preventDestroy: true },
     });

@@ -20,14 +20,20 @@ describe("the off-site backup bucket", () => {
     return json.locals[server.user_data.match(/local\.([\w-]+)/)[1]] as string;
   };
 
-  test("is private, protected, and expires objects only after pgBackRest's retention plus a margin", () => {
+  test("is private and protected", () => {
     expect(synthesized).toHaveResourceWithProperties(SpacesBucket, {
       name: "mhc-dr-offsite-backups",
       region: "ams3",
       acl: "private",
       lifecycle: { prevent_destroy: true },
-      lifecycle_rule: [expect.objectContaining({ enabled: true, expiration: { days: 90 + 14 } })],
     });
+  });
+
+  // pgBackRest writes archive.info once, at stanza creation: any rule expiring objects by age
+  // deletes it in time and every later backup fails. Retention is pgBackRest's `expire` alone.
+  test("expires nothing by age: its only lifecycle rule aborts incomplete multipart uploads", () => {
+    const [bucket] = Object.values(json.resource.digitalocean_spaces_bucket) as any[];
+    expect(bucket.lifecycle_rule).toEqual([{ id: "abort-incomplete-uploads", enabled: true, abort_incomplete_multipart_upload_days: 7 }]);
   });
 
   test("gets an access key limited to the bucket, and the DigitalOcean provider even for a Hetzner estate", () => {

@@ -42,7 +42,7 @@ export function bundleFromDocument(document: string): Bundle {
     files.push({ path: `/home/${operatorUser}/.ssh/authorized_keys`, mode: "0600", owner: operatorUser, group: operatorUser, content: keys.map((key) => `${key}\n`).join("") });
   }
   for (const file of files) {
-    if (!/^\/[A-Za-z0-9._+\/-]+$/.test(file.path) || !/^0?[0-7]{3,4}$/.test(file.mode)) {
+    if (!/^\/[A-Za-z0-9._+/-]+$/.test(file.path) || !/^0?[0-7]{3,4}$/.test(file.mode)) {
       throw new Error(`the document writes ${JSON.stringify(file.path)} with mode ${file.mode}: converge takes plain absolute paths and octal modes only`);
     }
   }

@@ -95,7 +95,7 @@ const stateBackend = z.discriminatedUnion("backend", [
     .object({
       backend: z.literal("s3"),
       bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be an S3 bucket name (3-63 characters of a-z, 0-9, '.', '-')"),
-      key: z.string().regex(/^[A-Za-z0-9!_.*'()\/-]+\.tfstate$/, "must be an object key ending in .tfstate").optional(),
+      key: z.string().regex(/^[A-Za-z0-9!_.*'()/-]+\.tfstate$/, "must be an object key ending in .tfstate").optional(),
       region: z.string().min(1).default("us-east-1"),
       endpoint: stateEndpoint,
       /** OpenTofu's client-side state encryption, passphrase from TF_VAR_state_encryption_passphrase. */

@@ -39,9 +39,8 @@ export interface CliOptions {
 }
 
 export function parseArguments(argv: readonly string[]): CliOptions {
-  let values;
-  try {
-    ({ values } = parseCommandLine(argv, {
+  const { values } = inReviewTerms(() =>
+    parseCommandLine(argv, {
       name: "review",
       help: "npm run review -- --help",
       options: {
@@ -55,10 +54,8 @@ export function parseArguments(argv: readonly string[]): CliOptions {
         out: { type: "string" },
       },
       renamed: { "--plan": "the plan is now --plan-json FILE (tofu show -json) and --plan-text FILE" },
-    }));
-  } catch (error) {
-    throw error instanceof CommandLineError ? new ReviewInputError(error.message) : error;
-  }
+    }),
+  );
   if ((values.failed === undefined) !== (values.log === undefined)) {
     throw new ReviewInputError(`--failed and --log go together: --failed STEP --log FILE; ${help}`);
   }
@@ -83,6 +80,15 @@ export function parseArguments(argv: readonly string[]): CliOptions {
     out: values.out,
     help: values.help === true,
   };
+}
+
+/** A bad command line as the review's input error (exit 2). */
+function inReviewTerms<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    throw error instanceof CommandLineError ? new ReviewInputError(error.message) : error;
+  }
 }
 
 export interface CliOutput {

@@ -24,7 +24,7 @@ export function fenced(text: string, language = "text"): string[] {
   return [fence + language, text.replace(/\n$/, ""), fence];
 }
 
-// eslint-disable-next-line no-control-regex
+// biome-ignore lint/suspicious/noControlCharactersInRegex: ESC starts the terminal colour codes this strips.
 const ansi = /\u001b\[[0-9;]*[A-Za-z]/g;
 
 /** Terminal colour codes removed: logs and plan text are shown as plain text. */

@@ -34,12 +34,14 @@ export interface FlavourValidation {
   readonly flavour: string;
   readonly ok: boolean;
   readonly steps: ValidationStep[];
-  /** `Plan: N to add, ...` when the plan ran. */
+  /** `Plan: N to add, ...` (or `No changes. ...` against a prior state) when the plan ran. */
   readonly planSummary?: string;
   /** Warnings any step printed (each a first line); a clean estate has none. */
   readonly warnings: string[];
   /** Where plan.txt, plan.json, plan.tfplan and the synthesized stack are kept. */
   readonly directory: string;
+  /** The synthesized stack OpenTofu ran in. */
+  readonly stack: string;
   /** Requests the provider API stand-in could not answer. */
   readonly unansweredApiRequests: string[];
 }
@@ -49,7 +51,14 @@ export interface ValidateOptions {
   readonly outputRoot: string;
   /** Sizes the provider API stand-in reports deprecated (to prove the preconditions). */
   readonly deprecatedSizes?: readonly string[];
+  /** State the plan starts from (default: none, so every resource is created); see prior-state.ts. */
+  readonly priorState?: object;
+  /** Rewrites the synthesized configuration (cdk.tf.json) before OpenTofu reads it. */
+  readonly amendConfiguration?: (configuration: TerraformJson) => TerraformJson;
 }
+
+/** A synthesized stack as Terraform JSON (cdk.tf.json). */
+export type TerraformJson = Record<string, any>;
 
 /**
  * Synthesizes one flavour and runs `tofu init`, `validate`, `plan -refresh=false -out` and `show`
@@ -61,6 +70,15 @@ export async function validateFlavour(tools: BuiltTools, flavour: string, estate
   fs.rmSync(directory, { recursive: true, force: true });
   fs.mkdirSync(directory, { recursive: true });
   const stack = synthesizeEstate(estate, path.join(directory, "cdktf.out"));
+  const stateFile = path.join(directory, "validation.tfstate");
+  if (options.amendConfiguration) {
+    const configurationFile = path.join(stack, "cdk.tf.json");
+    const configuration = options.amendConfiguration(JSON.parse(fs.readFileSync(configurationFile, "utf8")));
+    fs.writeFileSync(configurationFile, JSON.stringify(configuration, null, 2));
+  }
+  if (options.priorState) {
+    fs.writeFileSync(stateFile, JSON.stringify(options.priorState, null, 2));
+  }
   const standIn = await startProviderApiStandIn({
     offered: { hetzner: sizesOn(estate, "hetzner"), digitalocean: sizesOn(estate, "digitalocean") },
     deprecated: options.deprecatedSizes,
@@ -81,7 +99,7 @@ export async function validateFlavour(tools: BuiltTools, flavour: string, estate
       // Locks the mirror's own builds (their hashes are not the registry's), so init has nothing to warn about.
       (await step("providers lock", ["providers", "lock", `-fs-mirror=${path.join(tools.directory, "mirror")}`, "-platform=linux_amd64"])) &&
       // The example's local state is redirected into the validation folder: nothing real is read.
-      (await step("init", ["init", "-input=false", `-backend-config=path=${path.join(directory, "validation.tfstate")}`])) &&
+      (await step("init", ["init", "-input=false", `-backend-config=path=${stateFile}`])) &&
       (await step("validate", ["validate"])) &&
       (await step("plan", ["plan", "-input=false", "-refresh=false", "-lock=false", `-out=${planFile}`])) &&
       (await step("show", ["show", planFile], "plan.txt")) &&
@@ -91,9 +109,10 @@ export async function validateFlavour(tools: BuiltTools, flavour: string, estate
       flavour,
       ok,
       steps,
-      planSummary: /^Plan: .*$/m.exec(planOutput)?.[0],
+      planSummary: /^(?:Plan: |No changes\. ).*$/m.exec(planOutput)?.[0],
       warnings: steps.flatMap((s) => [...s.output.matchAll(/^(?:│ )?Warning: (.*)$/gm)].map((m) => `${s.command}: ${m[1]}`)),
       directory,
+      stack,
       unansweredApiRequests: [...standIn.unanswered],
     };
   } finally {

@@ -1,6 +1,7 @@
 // Day-2 changes never replace a running server: what only the first boot reads is ignored by every
 // server's lifecycle, and each routine change of the description leaves every other server
-// attribute as it was (the plan-level proof is in __tests__/lab).
+// attribute as it was (OpenTofu's plan against a deployed state: __tests__/validate/day-two-plan.test.ts;
+// applied to booted nodes: __tests__/lab).
 import { Testing } from "cdktf";
 import type { EstateInput } from "../../estate";
 import { exampleEstate, exampleEstateInput } from "../../estate/example-estate";

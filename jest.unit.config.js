@@ -20,8 +20,8 @@ const leftOut = [
   "/__tests__/cloud-init/nats\\.test\\.ts$", // nats-server
   "/__tests__/cloud-init/nginx-rtmp\\.test\\.ts$", // nginx with RTMP, ffmpeg, PostgreSQL
   "/__tests__/cloud-init/no-secrets-on-command-lines\\.test\\.ts$", // runuser and chown (root)
-  // Not root nor a service, but slow: each command started twice through npm and ts-node (about a
-  // minute on two cores). The parsing they share is tested fast in __tests__/tools/command-line.test.ts.
+  // Not root nor a service, but slow: each command started twice through npm and ts-node (70 s of
+  // CPU). The parsing they share is tested fast in __tests__/tools/command-line.test.ts.
   "/__tests__/commands/help\\.test\\.ts$",
 ];
 

@@ -1,7 +1,7 @@
 // The rendered seeds build a working estate from nothing, and a day-2 change reaches it without a
 // failover: npm run first-boot -- --converge, as a test. Three Debian 12 containers with systemd as
 // PID 1 boot from their NoCloud seeds (made by OpenTofu from the lab stack), are checked from outside,
-// rebuilt from their seeds, and converged under a write load. Needs root; about 15 minutes.
+// rebuilt from their seeds, and converged under a write load. Needs root; 15-25 minutes (cloud-init alone takes 4-7 minutes per node on two cores).
 import type { Check } from "../../lab/checks";
 import { runLab } from "../../lab/cli";
 import type { ConvergeReport } from "../../lab/converge-drill";

@@ -14,7 +14,7 @@ import { exampleNodeConfig } from "../support/example-node";
 import { parseCloudConfig, renderedFile } from "../support/rendered-files";
 
 const pgBin = "/usr/lib/postgresql/15/bin";
-const ports = { primary: 15470, restored: 15471, standby: 15472 } as const;
+const ports = { primary: 15470, restored: 15471, standby: 15472, verifyScratch: 15473 } as const;
 const webhookPort = 18470;
 const scriptsDir = "/usr/local/lib/dr-estate";
 
@@ -68,9 +68,14 @@ function scriptEnv(port: number, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessE
     PGHOST: dirs.sock,
     PGPORT: String(port),
     PGBACKREST_CONFIG: path.join(dirs.etc, "pgbackrest.conf"),
+    BACKUP_VERIFY_SCRATCH_DIR: scratchDir(),
+    BACKUP_VERIFY_PORT: String(ports.verifyScratch),
     ...extra,
   };
 }
+
+/** Where verify-latest-backup.sh makes its scratch cluster (inside a folder postgres can enter). */
+const scratchDir = () => path.join(root, "verify-scratch", "cluster");
 
 const script = (name: string, args: readonly string[], env: NodeJS.ProcessEnv) => run(path.join(dirs.bin, name), args, env);
 
@@ -141,6 +146,7 @@ beforeAll(async () => {
   dirs.lock = mkdirFor("postgres", "lock");
   dirs.logs = mkdirFor("postgres", "logs");
   fs.mkdirSync(path.join(root, "pg"), { mode: 0o755 });
+  fs.mkdirSync(path.join(root, "verify-scratch"), { mode: 0o755 });
 
   // The files as shipped: scripts and settings from the rendered primary document.
   for (const rel of backupScripts) {
@@ -246,6 +252,7 @@ describe("what the document ships", () => {
     const plain = renderedFile(document, backupPaths.pgbackrestConf);
     expect(plain).toMatch(/^\[mhc-dr\]$/m);
     expect(plain).toMatch(/^archive-async=y$/m);
+    expect(plain).toMatch(/^archive-push-queue-max=2GiB$/m);
     expect(plain).toMatch(/^compress-type=zst$/m);
     expect(plain).toMatch(/^repo1-retention-full-type=time$/m);
     expect(plain).toMatch(/^repo1-retention-full=30$/m);
@@ -376,19 +383,50 @@ describe("pg_dump backups on the primary", () => {
   });
 
   describe("verify-latest-backup.sh", () => {
-    const verificationDatabases = () => psql(ports.primary, "postgres", "SELECT count(*) FROM pg_database WHERE datname LIKE 'dr_estate_verify_%'");
+    // Nothing of a verification lands in the live cluster, and its scratch cluster is gone after it.
+    const verificationDatabases = async () => {
+      const live = await psql(ports.primary, "postgres", "SELECT count(*) FROM pg_database WHERE datname LIKE 'dr_estate_verify%'");
+      return fs.existsSync(scratchDir()) ? `${live} and a scratch cluster left behind` : live;
+    };
+    const liveRowsWritten = () => psql(ports.primary, "postgres", "SELECT sum(tup_inserted) FROM pg_stat_database");
 
-    test("passes on a good dump: metric 1, temporary database dropped, no alert", async () => {
+    test("passes on a good dump restored into a scratch cluster: metric 1, the live cluster untouched, nothing left, no alert", async () => {
       alerts.length = 0;
+      const writtenBefore = Number(await liveRowsWritten());
       const result = await script("verify-latest-backup.sh", [], scriptEnv(ports.primary));
+      expect(result.stderr).toContain(`scratch cluster at ${scratchDir()}/data, port ${ports.verifyScratch}`);
       expect(result.stderr).toMatch(/table public\.plays: 30000 rows/);
       expect(result.stderr).toContain("passed");
       expect(result.code).toBe(0);
       const text = metrics("dr_estate_backup_verification");
       expect(metricValue(text, "dr_estate_backup_verification_success")).toBe(1);
       expect(metricValue(text, "dr_estate_backup_verification_timestamp_seconds")).toBeGreaterThan(0);
+      expect(metricValue(metrics("dr_estate_backup_verification_skipped"), "dr_estate_backup_verification_skipped")).toBe(0);
       expect(await verificationDatabases()).toBe("0");
+      // Restoring the dump's 30,550 rows into the live cluster would count here (a few catalogue rows may).
+      expect(Number(await liveRowsWritten()) - writtenBefore).toBeLessThan(1000);
       expect(alerts).toEqual([]);
+    });
+
+    test("skips with metric 1 and an alert when the disk has no room for the restore, and leaves nothing", async () => {
+      alerts.length = 0;
+      const before = metrics("dr_estate_backup_verification");
+      // The real free space of the scratch folder's filesystem, against a need made larger than it.
+      const result = await script("verify-latest-backup.sh", [], scriptEnv(ports.primary, { BACKUP_VERIFY_SPACE_FACTOR: "100000000" }));
+      expect(result.stderr).toMatch(/SKIPPED: restoring .* needs \d+ KiB free in .*verify-scratch, it has \d+ KiB/);
+      expect(result.code).toBe(0);
+      expect(metricValue(metrics("dr_estate_backup_verification_skipped"), "dr_estate_backup_verification_skipped")).toBe(1);
+      expect(metrics("dr_estate_backup_verification")).toBe(before);
+      expect(await verificationDatabases()).toBe("0");
+      expect(alerts).toHaveLength(1);
+      expect(JSON.parse(alerts[0]).text).toContain("backup verification skipped");
+    });
+
+    test("refuses a scratch folder that would hold the live cluster", async () => {
+      const result = await script("verify-latest-backup.sh", [], scriptEnv(ports.primary, { BACKUP_VERIFY_SCRATCH_DIR: path.dirname(dirs.data), PGDATA: dirs.data }));
+      expect(result.stderr).toContain("holds the live cluster");
+      expect(result.code).not.toBe(0);
+      expect(fs.existsSync(path.join(dirs.data, "PG_VERSION"))).toBe(true);
     });
 
     test("the table list and the rows requirement are enforced; no alert is posted without a webhook URL", async () => {
@@ -482,6 +520,7 @@ describe("pgBackRest point-in-time recovery", () => {
     });
     // The daily `check` job works against the live archive too.
     expect((await script("pgbackrest-backup.sh", ["check"], scriptEnv(ports.primary))).code).toBe(0);
+    expect(metricValue(metrics("dr_estate_pgbackrest_check_result"), 'dr_estate_pgbackrest_last_run_success{operation="check"}')).toBe(1);
 
     // Lose the primary, restore into a new data directory to the end of the archive.
     await run("runuser", ["-u", "postgres", "--", `${pgBin}/pg_ctl`, "-D", dirs.data, "-m", "immediate", "-w", "stop"]);

@@ -93,15 +93,16 @@ describe("witness: Prometheus, rules and Alertmanager as shipped", () => {
     expect(doc.write_files.map((f) => f.path)).not.toContain(monitoringPaths.defaults.postgresExporter);
   });
 
-  it("passes promtool check rules with the six alerts", () => {
+  it("passes promtool check rules with the eleven alerts", () => {
     const dir = tempDir("check-rules");
     fs.writeFileSync(path.join(dir, rulesFileName), shippedRules());
     const result = run("promtool", ["check", "rules", rulesFileName], { cwd: dir });
-    expect(result.output).toContain("SUCCESS: 6 rules found");
+    expect(result.output).toContain("SUCCESS: 11 rules found");
     expect(result.status).toBe(0);
-    expect(rulesOf(shippedRules()).map((r) => r.alert).sort()).toEqual(
-      ["BackupVerificationFailed", "HighDiskUsage", "HighReplicationLag", "NodeCertificateExpiresSoon", "PostgreSQLDown", "StaleBackup"],
-    );
+    expect(rulesOf(shippedRules()).map((r) => r.alert).sort()).toEqual([
+      "BackupVerificationFailed", "BackupVerificationSkipped", "HighDiskUsage", "HighReplicationLag", "NodeCertificateExpiresSoon", "PgBackRestCheckFailed", "PostgreSQLDown",
+      "StaleBackup", "StalePgBackRestBackup", "WALArchiveBehind", "WALArchivingFailing",
+    ]);
   });
 
   it("passes promtool check config, rule file included", () => {
@@ -113,7 +114,7 @@ describe("witness: Prometheus, rules and Alertmanager as shipped", () => {
     // Only the rule file's location changes: it must resolve on this machine.
     fs.writeFileSync(path.join(dir, "prometheus.yml"), shipped.replace(`  - ${monitoringPaths.rules}\n`, `  - ${rulesPath}\n`));
     const result = run("promtool", ["check", "config", "prometheus.yml"], { cwd: dir });
-    expect(result.output).toMatch(/SUCCESS: 6 rules found/);
+    expect(result.output).toMatch(/SUCCESS: 11 rules found/);
     expect(result.status).toBe(0);
   });
 
@@ -213,6 +214,20 @@ describe("alert rules under promtool test rules", () => {
     ["certificate alert 10 days before expiry", edit("NodeCertificateExpiresSoon", (e) => e.replace("30 * 86400", "10 * 86400"))],
     ["certificate alert 60 days before expiry", edit("NodeCertificateExpiresSoon", (e) => e.replace("30 * 86400", "60 * 86400"))],
     ["NodeCertificateExpiresSoon removed", (rules) => rules.filter((r) => r.alert !== "NodeCertificateExpiresSoon")],
+    ["verification skipped alert on a run that was not skipped", edit("BackupVerificationSkipped", (e) => e.replace("== 1", "== 0"))],
+    ...["BackupVerificationSkipped", "WALArchivingFailing", "WALArchiveBehind", "StalePgBackRestBackup", "PgBackRestCheckFailed"].map(
+      (alert): [string, (rules: Rule[]) => Rule[]] => [`${alert} removed`, (rules) => rules.filter((r) => r.alert !== alert)],
+    ),
+    ["WAL archiving alert after 1 minute of failures", (rules) => rules.map((r) => (r.alert === "WALArchivingFailing" ? { ...r, for: "1m" } : r))],
+    ["WAL archiving alert after 20 minutes of failures", (rules) => rules.map((r) => (r.alert === "WALArchivingFailing" ? { ...r, for: "20m" } : r))],
+    ["archive behind after 5 minutes", edit("WALArchiveBehind", (e) => e.replace("> 900", "> 300"))],
+    ["archive behind after 30 minutes", edit("WALArchiveBehind", (e) => e.replace("> 900", "> 1800"))],
+    ["stale pgBackRest backup after 2 h", edit("StalePgBackRestBackup", (e) => e.replaceAll("6 * 3600", "2 * 3600"))],
+    ["stale pgBackRest backup after 12 h", edit("StalePgBackRestBackup", (e) => e.replaceAll("6 * 3600", "12 * 3600"))],
+    ["stale pgBackRest backup counting check jobs", edit("StalePgBackRestBackup", (e) => e.replaceAll('"full|diff|incr"', '"full|diff|incr|check"'))],
+    ["stale pgBackRest backup without the absent case", edit("StalePgBackRestBackup", (e) => e.replace(/\s*or absent\(.*\)/, ""))],
+    ["check alert on success", edit("PgBackRestCheckFailed", (e) => e.replace("== 0", "== 1"))],
+    ["check alert on every operation", edit("PgBackRestCheckFailed", (e) => e.replace('{operation=~"check|verify"}', ""))],
   ];
   it.each(mutants)("fail when the rules are changed: %s", (_name, mutate) => {
     const original = parse(shippedRules());
@@ -230,7 +245,16 @@ describe("alert rules under promtool test rules", () => {
   it("read the textfile metrics by the names listed in monitoring.ts", () => {
     const rules = shippedRules();
     const named = new Set(rulesOf(rules).map((r) => r.expr).join("\n").match(/\bdr_estate_[a-z_]+\b/g));
-    expect([...named].sort()).toEqual([backupTextfileMetrics.lastSuccessTimestamp, backupTextfileMetrics.verificationSuccess, certificateExpiryMetric].sort());
+    expect([...named].sort()).toEqual(
+      [
+        backupTextfileMetrics.lastSuccessTimestamp,
+        backupTextfileMetrics.verificationSuccess,
+        backupTextfileMetrics.verificationSkipped,
+        backupTextfileMetrics.pgbackrestLastSuccessTimestamp,
+        backupTextfileMetrics.pgbackrestLastRunSuccess,
+        certificateExpiryMetric,
+      ].sort(),
+    );
   });
 });
 
@@ -350,6 +374,9 @@ describe("data nodes: the shipped exporter settings against a real PostgreSQL", 
     const metrics = await scrapeUntil(postgresExporterTestPort, (m) => /^pg_up 1$/m.test(m) && /^pg_replication_lag\b/m.test(m));
     expect(sample(metrics, "pg_up")).toBe(1);
     expect(metrics).toMatch(/^pg_replication_lag(\{[^}]*\})? 0$/m);
+    // The WAL archive query as the monitoring role reads it (archive_mode is off here: nothing waits).
+    expect(metrics).toMatch(/^pg_wal_archive_failed_count(\{[^}]*\})? 0$/m);
+    expect(metrics).toMatch(/^pg_wal_archive_oldest_ready_age_seconds(\{[^}]*\})? 0$/m);
     scraped.push(metrics);
   });
 
@@ -365,6 +392,12 @@ describe("data nodes: the shipped exporter settings against a real PostgreSQL", 
         `${backupTextfileMetrics.verificationSuccess} 1`,
         `# TYPE ${backupTextfileMetrics.verificationTimestamp} gauge`,
         `${backupTextfileMetrics.verificationTimestamp} ${now}`,
+        `# TYPE ${backupTextfileMetrics.verificationSkipped} gauge`,
+        `${backupTextfileMetrics.verificationSkipped} 0`,
+        `# TYPE ${backupTextfileMetrics.pgbackrestLastSuccessTimestamp} gauge`,
+        `${backupTextfileMetrics.pgbackrestLastSuccessTimestamp}{operation="incr"} ${now}`,
+        `# TYPE ${backupTextfileMetrics.pgbackrestLastRunSuccess} gauge`,
+        `${backupTextfileMetrics.pgbackrestLastRunSuccess}{operation="check"} 1`,
         "",
       ].join("\n"),
       { mode: 0o644 },

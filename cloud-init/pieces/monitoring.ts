@@ -16,6 +16,8 @@ export const backupTextfileMetrics = {
   verificationSuccess: "dr_estate_backup_verification_success",
   /** Unix time of the last verification run. */
   verificationTimestamp: "dr_estate_backup_verification_timestamp_seconds",
+  /** 1 when the last verification was skipped for lack of disk space for its scratch cluster. */
+  verificationSkipped: "dr_estate_backup_verification_skipped",
   /** Unix time of the last successful pgBackRest job, one series per `operation`: full, diff, incr, check, verify. */
   pgbackrestLastSuccessTimestamp: "dr_estate_pgbackrest_last_success_timestamp_seconds",
   /** 1 when the last pgBackRest job of each `operation` succeeded, 0 when it failed. */

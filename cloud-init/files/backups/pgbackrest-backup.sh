@@ -1,8 +1,9 @@
 #!/bin/sh
 # Runs one pgBackRest job of the estate's stanza on the current primary: a full, diff or incr
 # backup (into every configured repository), or a check / verify of the repository.
-# Exports dr_estate_pgbackrest_last_success_timestamp_seconds{operation}; on failure exits
-# non-zero and posts to ALERT_WEBHOOK_URL.
+# Exports dr_estate_pgbackrest_last_success_timestamp_seconds{operation} and
+# dr_estate_pgbackrest_last_run_success{operation} (1/0); on failure exits non-zero and posts to
+# ALERT_WEBHOOK_URL.
 # Usage: pgbackrest-backup.sh full|diff|incr|check|verify
 set -eu
 
@@ -33,10 +34,18 @@ if ! flock -w 10800 9; then
   exit 1
 fi
 
+# A file of its own, so a failed run keeps the last success time.
+write_run_result() {
+  write_metrics "dr_estate_pgbackrest_${operation}_result" "# HELP dr_estate_pgbackrest_last_run_success 1 when the last pgBackRest job of each operation succeeded, 0 when it failed.
+# TYPE dr_estate_pgbackrest_last_run_success gauge
+dr_estate_pgbackrest_last_run_success{operation=\"$operation\"} $1"
+}
+
 run() {
   log "pgbackrest --stanza=$stanza $*"
   if ! as_postgres pgbackrest --stanza="$stanza" "$@"; then
     log "FAILED: pgbackrest --stanza=$stanza $*"
+    write_run_result 0
     post_alert "pgBackRest $* failed for stanza $stanza on ${NODE_FQDN:-this node}"
     exit 1
   fi
@@ -62,4 +71,5 @@ esac
 write_metrics "dr_estate_pgbackrest_$operation" "# HELP dr_estate_pgbackrest_last_success_timestamp_seconds Unix time of the last successful pgBackRest job of each operation.
 # TYPE dr_estate_pgbackrest_last_success_timestamp_seconds gauge
 dr_estate_pgbackrest_last_success_timestamp_seconds{operation=\"$operation\"} $(date +%s)"
+write_run_result 1
 log "pgBackRest $operation done"

@@ -4,14 +4,15 @@ import { onlyStackFolder, ReviewInputError } from "../review/synth";
 import { readCommandLine } from "../tools/command-line";
 import { checkServerReplacements } from "./guard";
 import { differingAddresses, PlanJson } from "./plan-json";
+import { redactPlan } from "./redact-plan";
 import { runTerraform } from "./terraform-cli";
 
 const usage = `usage: npm run plan -- --out DIR [--stack DIR]
        npm run apply -- --reviewed DIR [--stack DIR]
 
 plan   init, plan and save the plan of the synthesized estate into DIR: plan.tfplan (encrypted by
-       OpenTofu when the estate's state encryption is on), plan.json (tofu show -json), plan.txt,
-       plan.log. Refuses (exit 3) a plan that destroys or replaces more than one server, unless
+       OpenTofu when the estate's state encryption is on), plan.json (tofu show -json with every
+       sensitive value and variable redacted), plan.txt, plan.log. Refuses (exit 3) a plan that destroys or replaces more than one server, unless
        ALLOW_REPLACING_SERVERS names each of them for this run.
 apply  applies exactly the plan saved in DIR, after a fresh plan shows the same changes; refuses
        (exit 3) when they differ, and OpenTofu itself refuses a plan whose state has moved on.
@@ -80,7 +81,7 @@ function savePlan(stack: string, directory: string, name: string): PlanJson {
   const plan = runTerraform(["plan", "-input=false", "-no-color", `-out=${file("tfplan")}`], stack, { echo: true });
   fs.writeFileSync(file("log"), plan.stdout + plan.stderr);
   must(plan, "plan");
-  const json = must(runTerraform(["show", "-json", file("tfplan")], stack), "show -json").stdout;
+  const json = JSON.stringify(redactPlan(JSON.parse(must(runTerraform(["show", "-json", file("tfplan")], stack), "show -json").stdout)));
   fs.writeFileSync(file("json"), json);
   fs.writeFileSync(file("txt"), must(runTerraform(["show", "-no-color", file("tfplan")], stack), "show").stdout);
   const parsed = JSON.parse(json) as PlanJson;

@@ -6,7 +6,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { Password } from "@cdktf/provider-random/lib/password";
 import { RandomProvider } from "@cdktf/provider-random/lib/provider";
-import { App, LocalBackend, TerraformOutput, TerraformStack } from "cdktf";
+import { App, LocalBackend, TerraformOutput, TerraformStack, TerraformVariable } from "cdktf";
 import { runDeployCli } from "../../deploy/cli";
 import { checkServerReplacements } from "../../deploy/guard";
 import { differingAddresses, PlanJson } from "../../deploy/plan-json";
@@ -16,6 +16,7 @@ import { flavours, validateFlavour } from "../../validate/validate-estate";
 
 const tools = builtTools();
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "deploy-"));
+const passphrase = "state passphrase never in a plan file";
 
 /** Synthesizes the small stack with the given passwords into work/cdktf.out, state kept in work/. */
 function synthesize(passwords: string[]): string {
@@ -23,6 +24,7 @@ function synthesize(passwords: string[]): string {
   const stack = new TerraformStack(app, "small");
   new LocalBackend(stack, { path: path.join(work, "small.tfstate") });
   new RandomProvider(stack, "random");
+  new TerraformVariable(stack, "passphrase", { type: "string", sensitive: true });
   for (const name of passwords) {
     new TerraformOutput(stack, name, { value: new Password(stack, `${name}-password`, { length: 16 }).result, sensitive: true });
   }
@@ -49,6 +51,7 @@ function quietly<T>(run: () => T): { result: T; errors: string } {
 beforeAll(() => {
   process.env.TERRAFORM_BINARY_NAME = tools.tofu;
   process.env.TF_CLI_CONFIG_FILE = tools.tofuEnvironment.TF_CLI_CONFIG_FILE;
+  process.env.TF_VAR_passphrase = passphrase;
 });
 
 test("applies exactly the reviewed plan, and refuses one the estate has moved past", () => {
@@ -68,6 +71,14 @@ test("applies exactly the reviewed plan, and refuses one the estate has moved pa
   const second = path.join(work, "second");
   synthesize(["first", "second"]);
   expect(quietly(() => runDeployCli(["plan", "--out", second, "--stack", stack])).result).toBe(0);
+  // The kept plan JSON (an artifact reviewers download) holds neither the state's secrets nor the variables.
+  const kept = fs.readFileSync(path.join(second, "plan.json"), "utf8");
+  const secrets = state.resources.flatMap((resource: { instances: { attributes: { result: string } }[] }) => resource.instances.map((i) => i.attributes.result));
+  expect(secrets).toHaveLength(1);
+  for (const secret of [...secrets, passphrase]) {
+    expect(kept).not.toContain(JSON.stringify(secret).slice(1, -1));
+  }
+  expect(JSON.parse(kept).prior_state.values.outputs.first.value).toMatch(/^\(sensitive sha256:[0-9a-f]{16}\)$/);
   synthesize(["first", "third"]);
   const refused = quietly(() => runDeployCli(["apply", "--reviewed", second, "--stack", stack]));
   expect(refused.result).toBe(3);

@@ -7,13 +7,14 @@ import { differingAddresses, PlanJson } from "./plan-json";
 import { redactPlan } from "./redact-plan";
 import { runTerraform } from "./terraform-cli";
 
-const usage = `usage: npm run plan -- --out DIR [--stack DIR]
+const usage = `usage: npm run plan -- --out DIR [--read-only] [--stack DIR]
        npm run apply -- --reviewed DIR [--stack DIR]
 
 plan   init, plan and save the plan of the synthesized estate into DIR: plan.tfplan (encrypted by
        OpenTofu when the estate's state encryption is on), plan.json (tofu show -json with every
        sensitive value and variable redacted), plan.txt, plan.log. Refuses (exit 3) a plan that destroys or replaces more than one server, unless
-       ALLOW_REPLACING_SERVERS names each of them for this run.
+       ALLOW_REPLACING_SERVERS names each of them for this run. With --read-only the state is
+       not locked, so read-only state credentials (CI's plan jobs) suffice.
 apply  applies exactly the plan saved in DIR, after a fresh plan shows the same changes; refuses
        (exit 3) when they differ, and OpenTofu itself refuses a plan whose state has moved on.
 
@@ -38,7 +39,7 @@ export function runDeployCli(argv: readonly string[], cwd = process.cwd()): numb
     help: "npm run plan -- --help",
     usage,
     allowPositionals: true,
-    options: { out: { type: "string" }, reviewed: { type: "string" }, stack: { type: "string" } },
+    options: { out: { type: "string" }, reviewed: { type: "string" }, stack: { type: "string" }, "read-only": { type: "boolean" } },
   });
   if (typeof commandLine === "number") {
     return commandLine;
@@ -58,7 +59,7 @@ export function runDeployCli(argv: readonly string[], cwd = process.cwd()): numb
   try {
     const stack = values.stack ? path.resolve(cwd, values.stack) : onlyStackFolder(path.resolve(cwd, "cdktf.out/stacks"));
     if (command === "plan") {
-      savePlan(stack, path.resolve(cwd, directory), "plan");
+      savePlan(stack, path.resolve(cwd, directory), "plan", { lock: !values["read-only"] });
       console.log(`plan saved in ${directory}`);
     } else {
       applyReviewed(stack, path.resolve(cwd, directory));
@@ -74,11 +75,11 @@ export function runDeployCli(argv: readonly string[], cwd = process.cwd()): numb
 }
 
 /** init, plan -out, show -json and show into `directory`; the guard runs on the result. */
-function savePlan(stack: string, directory: string, name: string): PlanJson {
+function savePlan(stack: string, directory: string, name: string, { lock = true } = {}): PlanJson {
   fs.mkdirSync(directory, { recursive: true });
   const file = (extension: string) => path.join(directory, `${name}.${extension}`);
   must(runTerraform(["init", "-input=false", "-no-color"], stack, { echo: true }), "init");
-  const plan = runTerraform(["plan", "-input=false", "-no-color", `-out=${file("tfplan")}`], stack, { echo: true });
+  const plan = runTerraform(["plan", "-input=false", "-no-color", ...(lock ? [] : ["-lock=false"]), `-out=${file("tfplan")}`], stack, { echo: true });
   fs.writeFileSync(file("log"), plan.stdout + plan.stderr);
   must(plan, "plan");
   const json = JSON.stringify(redactPlan(JSON.parse(must(runTerraform(["show", "-json", file("tfplan")], stack), "show -json").stdout)));

@@ -69,7 +69,7 @@ describe("plan review on pull requests", () => {
     expect(commentStep.with.script).toContain("updateComment");
     expect(commentStep.with.script).toContain("<!-- dr-estate-plan-review -->");
     expect(commentStep.if).toBe("always()");
-    expect(runs(plan, "plan")).toContain("npm run plan -- --out plan");
+    expect(runs(plan, "plan")).toContain("npm run plan -- --read-only --out plan");
     expect(runs(plan, "plan")).toMatch(/--plan-json plan\/plan\.json --plan-text plan\/plan\.txt/);
   });
 
@@ -89,7 +89,7 @@ describe("deploy from main", () => {
     expect(Object.keys(deploy.on).sort()).toEqual(["push", "workflow_dispatch"]);
     expect(deploy.concurrency).toEqual({ group: "deploy-estate", "cancel-in-progress": false });
     expect(deploy.jobs.plan.needs).toBe("test");
-    expect(runs(deploy, "plan")).toContain("npm run plan -- --out plan");
+    expect(runs(deploy, "plan")).toContain("npm run plan -- --read-only --out plan");
     const upload = deploy.jobs.plan.steps.find((step) => step.uses?.startsWith("actions/upload-artifact"))!;
     expect(upload.with.path).toContain("plan/plan.tfplan");
     expect(deploy.jobs.apply.needs).toBe("plan");
@@ -99,7 +99,19 @@ describe("deploy from main", () => {
     expect(runs(deploy, "apply")).not.toMatch(/cdktf deploy|-auto-approve/);
   });
 
-  test.each(["plan-review.yml", "deploy.yml"])("%s takes credentials only from repository secrets", (name) => {
+  test.each(["plan-review.yml", "deploy.yml"])("%s plans read-only in the plan environment; only apply enters production", (name) => {
+    const jobs = workflow(name).jobs;
+    expect(jobs.plan.environment).toBe("plan");
+    const production = Object.entries(jobs).filter(([, job]) => job.environment === "production").map(([id]) => id);
+    expect(production).toEqual(name === "deploy.yml" ? ["apply"] : []);
+    for (const [id, job] of Object.entries(jobs)) {
+      const credentials = Object.keys(job.env ?? {}).filter((variable) => /TOKEN|SECRET|KEY|PASSPHRASE/.test(variable));
+      // A job without an environment would read repository secrets: none holds credentials.
+      expect({ [id]: credentials.length > 0 && !job.environment }).toEqual({ [id]: false });
+    }
+  });
+
+  test.each(["plan-review.yml", "deploy.yml"])("%s takes credentials only from secrets", (name) => {
     for (const job of Object.values(workflow(name).jobs)) {
       for (const [variable, value] of Object.entries(job.env ?? {})) {
         if (/TOKEN|SECRET|KEY|PASSPHRASE/.test(variable)) {

@@ -1,6 +1,7 @@
 // The deploy path with OpenTofu on a small real stack (random provider, local state): a saved,
 // reviewed plan is applied as it is, and refused once the estate has moved on. The server guard is
 // checked on the example estate's real plan JSON, edited to replace servers.
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -85,6 +86,23 @@ test("applies exactly the reviewed plan, and refuses one the estate has moved pa
   expect(refused.errors).toMatch(/changed since the plan was reviewed \(random_password\.second-password.*random_password\.third-password.*\); nothing applied/);
   const after = JSON.parse(fs.readFileSync(path.join(work, "small.tfstate"), "utf8"));
   expect(after.serial).toBe(state.serial);
+});
+
+test("a read-only plan (CI's plan jobs) takes no lock, so read-only state credentials suffice", () => {
+  const stack = synthesize(["first"]);
+  const state = path.join(work, "small.tfstate");
+  expect(quietly(() => runDeployCli(["plan", "--out", path.join(work, "ro-setup"), "--stack", stack])).result).toBe(0);
+  expect(quietly(() => runDeployCli(["apply", "--reviewed", path.join(work, "ro-setup"), "--stack", stack])).result).toBe(0);
+  // An immutable state file stands for credentials that cannot write: locking it fails.
+  execFileSync("chattr", ["+i", state]);
+  try {
+    const locking = quietly(() => runDeployCli(["plan", "--out", path.join(work, "ro-locking"), "--stack", stack]));
+    expect(locking.result).toBe(1);
+    expect(locking.errors).toMatch(/state lock/);
+    expect(quietly(() => runDeployCli(["plan", "--read-only", "--out", path.join(work, "ro"), "--stack", stack])).result).toBe(0);
+  } finally {
+    execFileSync("chattr", ["-i", state]);
+  }
 });
 
 test("plan and apply answer --help, and say what is missing", () => {

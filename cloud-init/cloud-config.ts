@@ -117,3 +117,12 @@ export function parseCloudConfig(document: string): ParsedCloudConfig {
   const parsed = parse(document) as Partial<ParsedCloudConfig>;
   return { ...parsed, write_files: parsed.write_files ?? [], packages: parsed.packages ?? [], runcmd: parsed.runcmd ?? [], users: parsed.users ?? [] };
 }
+
+/** The file a rendered document writes at `path`, decoded, with its mode; it must be there. */
+export function renderedFileOf(document: string, path: string): { content: string; mode: number } {
+  const file = parseCloudConfig(document).write_files.find((f) => f.path === path);
+  if (!file) {
+    throw new Error(`the document writes no ${path}`);
+  }
+  return { content: decodeWriteFile(file), mode: parseInt(file.permissions ?? "0644", 8) };
+}

@@ -16,11 +16,12 @@ import { promisify } from "node:util";
 import type { NodeRole } from "../cloud-init/node-config";
 import { nodePaths } from "../cloud-init/node-paths";
 import { failoverPaths, monitorTimingPath } from "../cloud-init/pieces/failover";
+import { renderedFileOf } from "../cloud-init/cloud-config";
 import { renderCloudConfig } from "../cloud-init/render";
-import { exampleNodeConfig } from "../__tests__/support/example-node";
+import { exampleNodeConfig } from "../tools/example-node-config";
 import { makeTestCertificatesFor } from "../tools/test-certificates";
-import { sleep, waitFor } from "../__tests__/support/wait";
-import { parseServiceUnit, renderedFileOf, ServiceUnit } from "./rendered";
+import { sleep, waitFor } from "../tools/wait";
+import { parseServiceUnit, ServiceUnit } from "./service-unit";
 
 const run = promisify(execFile);
 

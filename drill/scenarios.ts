@@ -5,7 +5,7 @@
 // returned to the client; lost = acknowledged ids missing on the primary afterwards.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { sleep, waitFor } from "../__tests__/support/wait";
+import { sleep, waitFor } from "../tools/wait";
 import { DataRole, DATA_ROLES, DrillEstate, LoadEvent, LoadProcess } from "./estate";
 
 export interface ObservationPoint {

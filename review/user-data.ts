@@ -1,5 +1,4 @@
-import { gunzipSync } from "node:zlib";
-import { parse } from "yaml";
+import { decodeWriteFile, parseCloudConfig as parseRenderedCloudConfig, WriteFile } from "../cloud-init/cloud-config";
 
 export interface CloudConfigFile {
   readonly path: string;
@@ -20,12 +19,11 @@ export function cloudConfigFiles(userData: unknown): CloudConfigFile[] {
 /** The parsed #cloud-config, or undefined when `userData` is not one (or not valid YAML). */
 export function parseCloudConfig(userData: unknown): Record<string, any> | undefined {
   userData = unwrapUserData(userData);
-  if (typeof userData !== "string" || !userData.startsWith("#cloud-config")) {
+  if (typeof userData !== "string") {
     return undefined;
   }
   try {
-    const parsed = parse(userData);
-    return parsed && typeof parsed === "object" ? parsed : undefined;
+    return parseRenderedCloudConfig(userData);
   } catch {
     return undefined;
   }
@@ -52,6 +50,9 @@ export function cloudConfigFile(userData: unknown, path: string): string | undef
   return cloudConfigFiles(userData).find((file) => file.path === path)?.content;
 }
 
+/** cloud-init's other names for the two encodings the renderer writes. */
+const encodingAliases: Record<string, WriteFile["encoding"]> = { "text/plain": undefined, base64: "b64", "gzip+base64": "gz+b64", "gz+base64": "gz+b64", "gzip+b64": "gz+b64" };
+
 function decode(content: unknown, encoding: unknown): string | undefined {
   if (typeof content !== "string") {
     return undefined;
@@ -59,21 +60,12 @@ function decode(content: unknown, encoding: unknown): string | undefined {
   if (content.includes("${") && encoding !== undefined && encoding !== "text/plain") {
     return undefined; // a Terraform expression (e.g. base64encode(...)) that only exists at apply time
   }
+  const canonical = typeof encoding === "string" && encoding in encodingAliases ? encodingAliases[encoding] : encoding;
+  if (canonical !== undefined && canonical !== "b64" && canonical !== "gz+b64") {
+    return undefined;
+  }
   try {
-    switch (encoding ?? "text/plain") {
-      case "text/plain":
-        return content;
-      case "b64":
-      case "base64":
-        return Buffer.from(content, "base64").toString("utf8");
-      case "gz+b64":
-      case "gzip+base64":
-      case "gz+base64":
-      case "gzip+b64":
-        return gunzipSync(Buffer.from(content, "base64")).toString("utf8");
-      default:
-        return undefined;
-    }
+    return decodeWriteFile({ path: "", content, encoding: canonical });
   } catch {
     return undefined;
   }

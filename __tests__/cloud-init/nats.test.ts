@@ -12,7 +12,7 @@ import { natsDirectory } from "../../cloud-init/pieces/nats";
 import type { NodeRole } from "../../cloud-init";
 import { exampleNodeConfig, makeTestCertificates, TestCertificates } from "../support/example-node";
 import { parseCloudConfig, renderedFile } from "../support/rendered-files";
-import { waitFor } from "../support/wait";
+import { waitFor } from "../../tools/wait";
 
 const configPath = `${natsDirectory}/nats-server.conf`;
 const scriptPath = "/usr/local/lib/dr-estate/nats-credentials.sh";

@@ -11,7 +11,7 @@ import { renderCloudConfig } from "../../cloud-init";
 import { NginxSettings, nginxConfigPath, nodeNginxSettings, renderNginxConfig } from "../../cloud-init/pieces/nginx-rtmp";
 import { exampleNodeConfig } from "../support/example-node";
 import { parseCloudConfig, renderedFile } from "../support/rendered-files";
-import { waitFor } from "../support/wait";
+import { waitFor } from "../../tools/wait";
 
 const scriptPath = "/usr/local/lib/dr-estate/healthz-update.sh";
 const unitPath = "/etc/systemd/system/dr-estate-healthz.service";

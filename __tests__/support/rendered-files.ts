@@ -1,24 +1,9 @@
-import { parse } from "yaml";
-import { decodeWriteFile, WriteFile } from "../../cloud-init";
+// The tests read rendered documents with the estate's own reader (cloud-init/cloud-config.ts).
+import { renderedFileOf } from "../../cloud-init";
 
-interface ParsedCloudConfig {
-  write_files: WriteFile[];
-  packages: string[];
-  runcmd: string[];
-  [key: string]: unknown;
-}
-
-/** Parses a rendered #cloud-config document. */
-export function parseCloudConfig(document: string): ParsedCloudConfig {
-  expect(document.startsWith("#cloud-config\n")).toBe(true);
-  return parse(document) as ParsedCloudConfig;
-}
+export { parseCloudConfig } from "../../cloud-init";
 
 /** The decoded content of the file a rendered document writes at `path`. */
 export function renderedFile(document: string, path: string): string {
-  const file = parseCloudConfig(document).write_files.find((f) => f.path === path);
-  if (!file) {
-    throw new Error(`the document writes no ${path}`);
-  }
-  return decodeWriteFile(file);
+  return renderedFileOf(document, path).content;
 }

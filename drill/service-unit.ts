@@ -1,29 +1,3 @@
-import { parse } from "yaml";
-import { decodeWriteFile, WriteFile } from "../cloud-init";
-
-/** A rendered #cloud-config document, parsed (no test framework needed: the drill runs outside jest). */
-export interface ParsedDocument {
-  readonly write_files: WriteFile[];
-  readonly runcmd?: string[];
-  readonly [key: string]: unknown;
-}
-
-export function parseDocument(document: string): ParsedDocument {
-  if (!document.startsWith("#cloud-config\n")) {
-    throw new Error("not a #cloud-config document");
-  }
-  return parse(document) as ParsedDocument;
-}
-
-/** The file a rendered document writes at `path`, decoded, with its mode; it must be there. */
-export function renderedFileOf(document: string, path: string): { content: string; mode: number } {
-  const file = parseDocument(document).write_files.find((f) => f.path === path);
-  if (!file) {
-    throw new Error(`the document writes no ${path}`);
-  }
-  return { content: decodeWriteFile(file), mode: parseInt(file.permissions ?? "0644", 8) };
-}
-
 /** What a systemd unit's [Service] section says: Environment= pairs, ExecStart=, User=, WorkingDirectory=. */
 export interface ServiceUnit {
   readonly environment: Record<string, string>;

@@ -1,4 +1,5 @@
 import { stringify } from "yaml";
+import { worldIpv4, worldIpv6 } from "../estate/firewall-rules";
 import { AssembleOptions, assembleCloudConfig, CloudConfigPart } from "./cloud-config";
 import type { NodeConfig, NodeRole } from "./node-config";
 import { backups } from "./pieces/backups";
@@ -50,7 +51,7 @@ export function renderNoCloudNetworkConfig(network: SeedNetwork): string {
     ? {
         addresses: [...network.static.addresses],
         // 0.0.0.0/0 and ::/0 rather than `default`, which Debian 12's cloud-init (22.4) refuses.
-        ...(gateways.length > 0 ? { routes: gateways.map((via) => ({ to: via.includes(":") ? "::/0" : "0.0.0.0/0", via })) } : {}),
+        ...(gateways.length > 0 ? { routes: gateways.map((via) => ({ to: via.includes(":") ? worldIpv6 : worldIpv4, via })) } : {}),
         nameservers: { addresses: [...network.static.nameservers] },
       }
     : { dhcp4: true };

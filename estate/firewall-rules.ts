@@ -12,6 +12,10 @@ export const ports = {
   nodeExporter: 9100,
   postgresExporter: 9187,
   prometheus: 9090,
+  natsMonitoring: 8222,
+  alertmanager: 9093,
+  /** The platform's application behind nginx, on loopback. */
+  application: 3000,
 } as const;
 
 /**
@@ -19,7 +23,13 @@ export const ports = {
  * Enforced on the cloud firewalls by the NoWorldOpenPorts policy and on the primary's host firewall
  * by the cloud-init renderer.
  */
-export const protectedPorts: Record<number, string> = { 22: "SSH", 5432: "PostgreSQL", 4222: "NATS", 6222: "NATS cluster", 8222: "NATS monitoring" };
+export const protectedPorts: Record<number, string> = {
+  [ports.ssh]: "SSH",
+  [ports.postgres]: "PostgreSQL",
+  [ports.nats]: "NATS",
+  [ports.natsCluster]: "NATS cluster",
+  [ports.natsMonitoring]: "NATS monitoring",
+};
 
 /** The protected ports inside a port or range such as "22" or "1-65535". */
 export function protectedPortsIn(ports: string): number[] {

@@ -1,9 +1,9 @@
 import { Annotations, IAspect, TerraformResource } from "cdktf";
 import { IConstruct } from "constructs";
-import { protectedPorts, protectedPortsIn } from "../estate/firewall-rules";
+import { protectedPorts, protectedPortsIn, worldIpv4, worldIpv6 } from "../estate/firewall-rules";
 import { synthesizedAttributes } from "./synthesized-attributes";
 
-const worldSources = ["0.0.0.0/0", "::/0"];
+const worldSources = [worldIpv4, worldIpv6];
 
 interface InboundRule {
   readonly ports: string;

@@ -1,4 +1,4 @@
-import { ports as estatePorts } from "../estate/firewall-rules";
+import { ports as estatePorts, worldIpv4, worldIpv6 } from "../estate/firewall-rules";
 import { EstateNode } from "./nodes";
 import { readable, referencedAddresses } from "./references";
 import { resourcesOfType, Synth, SynthResource } from "./synth";
@@ -22,7 +22,7 @@ function describe(description: unknown, ports: string): string {
   return description ? String(description) : portNames.has(ports) ? `(${portNames.get(ports)})` : "";
 }
 
-export const worldLabels: Record<string, string> = { "0.0.0.0/0": "anywhere (IPv4)", "::/0": "anywhere (IPv6)" };
+export const worldLabels: Record<string, string> = { [worldIpv4]: "anywhere (IPv4)", [worldIpv6]: "anywhere (IPv6)" };
 
 /** Inbound rules per node: the cloud firewalls, and the primary's host firewall from its user-data. */
 export function firewallRules(synth: Synth, nodes: readonly EstateNode[]): FirewallRuleRow[] {

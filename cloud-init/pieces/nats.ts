@@ -7,7 +7,7 @@ import { installScript, nodePaths } from "../node-paths";
 /** Where the NATS configuration, its credentials and the nats-readable key copy live on the node. */
 export const natsDirectory = `${nodePaths.settings}/nats`;
 /** Monitoring (/varz, /healthz) port, bound to 127.0.0.1 only. */
-export const natsMonitoringPort = 8222;
+export const natsMonitoringPort = ports.natsMonitoring;
 
 /**
  * nats-server for the chat fallback on the primary and the standby, clustered over one TLS route.

@@ -5,7 +5,7 @@ import type { NodeConfig } from "../node-config";
 import { installScript, nodePaths } from "../node-paths";
 
 /** Port of the streaming platform's application on the node; nginx proxies everything else to it. */
-export const applicationPort = 3000;
+export const applicationPort = ports.application;
 
 /** Where nginx's main configuration is written on the node. */
 export const nginxConfigPath = "/etc/nginx/nginx.conf";

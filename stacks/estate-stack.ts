@@ -1,7 +1,7 @@
 import { CloudflareProvider } from "@cdktf/provider-cloudflare/lib/provider";
 import { RandomProvider } from "@cdktf/provider-random/lib/provider";
 import { TlsProvider } from "@cdktf/provider-tls/lib/provider";
-import { Aspects, TerraformOutput, TerraformStack, Token } from "cdktf";
+import { TerraformOutput, TerraformStack, Token } from "cdktf";
 import { Construct } from "constructs";
 import { NodeConfig, NodeRole, NodeSecrets, renderCloudConfig, renderNoCloudMetaData, renderNoCloudNetworkConfig, SeedNetwork } from "../cloud-init";
 import { NodeContext, nodeConfiguration, nodeFqdn, seedNetwork } from "./node-configuration";
@@ -13,7 +13,7 @@ import { OffsiteBackups } from "../constructs/offsite-backups";
 import { ConvergeTarget, EstateNodesOutput } from "../constructs/estate-nodes-output";
 import { PrimaryNode } from "../constructs/primary-node";
 import { CloudProvider, dataNodeInboundRules, Estate, hostCidr, nodeRoles, serverImages, witnessInboundRules } from "../estate";
-import { FailoverTtlPolicy, FirstBootOnlyPolicy, NoWorldOpenPortsPolicy, PreventDestroyPolicy } from "../policies";
+import { addEstatePolicies } from "../policies";
 import { pinProviderVersions } from "./provider-versions";
 import { configureStateBackend } from "./state-backend";
 
@@ -126,10 +126,7 @@ export class EstateStack extends TerraformStack {
     new TerraformOutput(this, "ca-certificate", { value: secrets.caCertificatePem, sensitive: true });
 
     pinProviderVersions(this);
-    Aspects.of(this).add(new FailoverTtlPolicy());
-    Aspects.of(this).add(new NoWorldOpenPortsPolicy());
-    Aspects.of(this).add(new PreventDestroyPolicy());
-    Aspects.of(this).add(new FirstBootOnlyPolicy());
+    addEstatePolicies(this);
   }
 }
 

@@ -9,7 +9,7 @@ import { App, Aspects, IAspect, TerraformStack } from "cdktf";
 import { Firewall as HetznerFirewall } from "../../.gen/providers/hcloud/firewall";
 import { PrimaryIp } from "../../.gen/providers/hcloud/primary-ip";
 import { Volume as HetznerVolume } from "../../.gen/providers/hcloud/volume";
-import { FailoverTtlPolicy, FirstBootOnlyPolicy, NoWorldOpenPortsPolicy, PreventDestroyPolicy } from "../../policies";
+import { estatePolicies, FailoverTtlPolicy, FirstBootOnlyPolicy, NoWorldOpenPortsPolicy, PreventDestroyPolicy } from "../../policies";
 import { Server } from "../../.gen/providers/hcloud/server";
 import { EstateStack } from "../../stacks/estate-stack";
 import { exampleEstate } from "../../estate/example-estate";
@@ -123,4 +123,12 @@ describe("FirstBootOnlyPolicy", () => {
   test("accepts a server that ignores them", () => {
     expect(synthError(new FirstBootOnlyPolicy(), (stack) => server(stack, ["user_data", "image", "ssh_keys"]))).toBeUndefined();
   });
+});
+
+test("the estate's stack holds every policy of the pack, each once", () => {
+  const app = new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), "policy-pack-")) });
+  const stack = new EstateStack(app, "mhc-dr", { estate: exampleEstate("hetzner") });
+  const names = (aspects: readonly IAspect[]) => aspects.map((aspect) => aspect.constructor.name).sort();
+  expect(names(Aspects.of(stack).all)).toEqual(names(estatePolicies()));
+  expect(names(estatePolicies())).toEqual(["FailoverTtlPolicy", "FirstBootOnlyPolicy", "NoWorldOpenPortsPolicy", "PreventDestroyPolicy"]);
 });

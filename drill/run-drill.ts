@@ -13,6 +13,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { readCommandLine } from "../tools/command-line";
 import { DrillEstate } from "./estate";
+import { repeatableScenarios, RepeatedRuns, repeatScenario } from "./repeated-runs";
 import {
   DrillContext,
   failoverLog,
@@ -31,12 +32,16 @@ import {
 
 const log = (line: string) => console.error(`[drill ${new Date().toISOString().slice(11, 19)}] ${line}`);
 
-const usage = `usage: sudo npm run drill [-- --help]
+const usage = `usage: sudo npm run drill [-- --scenario NAME --runs N] [--help]
 
 Builds witness, primary and standby in network namespaces from the rendered files, runs the
 failover scenarios under a write load, prints a table and writes drill-report.json (about 4
 minutes). Settings from the environment: DRILL_WRITE_RATE (default 100 per second),
-DRILL_PARTITION_SECONDS (65), DRILL_PORT_BASE (47300), DRILL_KEEP=1 to keep the work folder.`;
+DRILL_PARTITION_SECONDS (65), DRILL_PORT_BASE (47300), DRILL_KEEP=1 to keep the work folder.
+
+  --scenario NAME   run only NAME (${Object.keys(repeatableScenarios).join(", ")}), --runs times
+                    in one drill, and merge min/median/max into drill-report.json under "repeated"
+  --runs N          1 to 20 (default 3)`;
 
 /** What the drill runs, checked before anything is built: root, and the Debian packages' programs. */
 function missingPrerequisites(): string | undefined {
@@ -49,9 +54,24 @@ function missingPrerequisites(): string | undefined {
 }
 
 async function main(): Promise<number> {
-  const commandLine = readCommandLine(process.argv.slice(2), { name: "drill", help: "npm run drill -- --help", usage, options: {} });
+  const commandLine = readCommandLine(process.argv.slice(2), {
+    name: "drill",
+    help: "npm run drill -- --help",
+    usage,
+    options: { scenario: { type: "string" }, runs: { type: "string" } },
+  });
   if (typeof commandLine === "number") {
     return commandLine;
+  }
+  const { scenario, runs = "3" } = commandLine.values;
+  const runCount = Number(runs);
+  if (scenario !== undefined && !(scenario in repeatableScenarios)) {
+    console.error(`drill: --scenario ${scenario} is not one of ${Object.keys(repeatableScenarios).join(", ")}; see npm run drill -- --help`);
+    return 2;
+  }
+  if (!Number.isInteger(runCount) || runCount < 1 || runCount > 20) {
+    console.error(`drill: --runs must be a whole number from 1 to 20, got ${runs}; see npm run drill -- --help`);
+    return 2;
   }
   const missing = missingPrerequisites();
   if (missing) {
@@ -79,6 +99,12 @@ async function main(): Promise<number> {
   log(`formation built in ${Math.round((Date.now() - started) / 1000)} s`);
   const settings = await monitorSettings(estate);
   const context: DrillContext = await startDrill(estate, log, writeRate);
+  if (scenario !== undefined) {
+    const repeated = await repeatScenario(context, scenario, runCount);
+    await context.writer.stop();
+    await context.observer.stop();
+    return reportRepeated(repeated);
+  }
 
   const planned = await plannedSwitchover(context);
   log(`planned: writable new primary after ${planned.rto_seconds} s, ${planned.lost_transactions} lost`);
@@ -152,6 +178,25 @@ async function main(): Promise<number> {
   console.log(`\n## Failover drill (${report.generated_at})\n\n${table}\n\nReport: ${reportPath}`);
   const failed = rows.some((row) => row[1] === "FAIL");
   return failed ? 1 : 0;
+}
+
+/** Merges the runs into drill-report.json under `repeated`, prints their table; fails on a lost write or split brain. */
+function reportRepeated(repeated: RepeatedRuns): number {
+  const reportPath = path.join(__dirname, "..", "drill-report.json");
+  const report = fs.existsSync(reportPath) ? JSON.parse(fs.readFileSync(reportPath, "utf8")) : {};
+  report.repeated = { ...report.repeated, [repeated.scenario]: { generated_at: new Date().toISOString(), ...repeated } };
+  fs.writeFileSync(reportPath, JSON.stringify(report, null, 2) + "\n");
+  const { min, median, max } = repeated.rto_seconds;
+  const ok = repeated.lost_transactions === 0 && repeated.double_writable_samples === 0;
+  console.log(
+    [
+      `\n| scenario | runs | RTO min | median | max | lost | two writable |`,
+      "| --- | --- | --- | --- | --- | --- | --- |",
+      `| ${repeated.scenario} | ${repeated.runs.map((run) => run.rto_seconds).join(", ")} | ${min} s | ${median} s | ${max} s | ${repeated.lost_transactions} | ${repeated.double_writable_samples} |`,
+      `\nReport: ${reportPath} (repeated.${repeated.scenario})`,
+    ].join("\n"),
+  );
+  return ok ? 0 : 1;
 }
 
 main().then(

@@ -66,7 +66,10 @@ export class FailoverDns extends Construct {
           name: `${hostname}.${props.domain}`,
           description: "primary first, standby when the primary is not the writable database",
           defaultPools: [primaryPool.id, standbyPool.id],
-          fallbackPool: standbyPool.id,
+          // Cloudflare answers with the fallback pool only when every pool is unhealthy: the monitor
+          // cannot reach either node, or neither is writable. The primary's node is the likelier
+          // writer then; the standby, a read-only replica, would take all traffic for nothing.
+          fallbackPool: primaryPool.id,
           steeringPolicy: "off",
           proxied: false,
           ttl: props.ttl,

@@ -80,7 +80,6 @@ function healthzEnvironment(port: number, extra: Record<string, string> = {}): N
     HOME: work,
     DR_ESTATE_ETC: path.join(work, "etc"),
     HEALTHZ_DIR: settings.healthzDirectory,
-    HEALTHZ_DATA_DIR: path.join(work, "pg-primary"),
     PGHOST: path.join(work, "pg-socket"),
     PGPORT: String(port),
     // As the rendered unit sets it: the script runs as postgres and cannot read estate.env.
@@ -317,7 +316,7 @@ describe("/healthz follows the database", () => {
   test("is 200 on the writable primary", async () => {
     updateHealthz(primaryPgPort);
     const answer = await healthz();
-    expect(answer.body).toMatch(/^ok: writable primary, data disk \d+% used \(node primary\.example\.com\)/);
+    expect(answer.body).toMatch(/^ok: writable primary \(node primary\.example\.com\)$/m);
     expect(answer.status).toBe(200);
     expect(answer.cacheControl).toBe("no-store");
   });
@@ -338,13 +337,18 @@ describe("/healthz follows the database", () => {
     }
   });
 
-  test("is 503 when the data disk is over the limit (limit 0 %)", async () => {
-    updateHealthz(primaryPgPort);
-    expect((await healthz()).status).toBe(200);
-    updateHealthz(primaryPgPort, { HEALTHZ_MAX_DISK_USED_PERCENT: "0" });
+  test("stays 200 on a writable primary whose disks are full: that is the HighDiskUsage alert, not a DNS move", async () => {
+    // A df that reports every filesystem 100 % used, first on the PATH, and the old limit setting at 0 %.
+    const fakeBin = path.join(work, "full-disk-bin");
+    fs.mkdirSync(fakeBin, { recursive: true, mode: 0o755 });
+    fs.writeFileSync(path.join(fakeBin, "df"), "#!/bin/sh\necho 'Filesystem 1024-blocks Used Available Capacity Mounted on'\necho \"/dev/full 1000 1000 0 100% $2\"\n", { mode: 0o755 });
+    expect(run(path.join(fakeBin, "df"), ["-P", "/"]).output).toContain("100%");
+    updateHealthz(primaryPgPort, { PATH: `${fakeBin}:${process.env.PATH}`, HEALTHZ_MAX_DISK_USED_PERCENT: "0" });
     const answer = await healthz();
-    expect(answer.status).toBe(503);
-    expect(answer.body).toMatch(/^unavailable: data disk .*pg-primary is \d+% used \(limit 0%\)/);
+    expect(answer.body).toMatch(/^ok: writable primary \(node primary\.example\.com\)$/m);
+    expect(answer.status).toBe(200);
+    const rules = renderedFile(renderCloudConfig(exampleNodeConfig("witness")), "/etc/prometheus/rules/dr-estate.rules.yml");
+    expect(rules).toContain("- alert: HighDiskUsage");
   });
 
   test("is 503 on a streaming standby", async () => {

@@ -45,13 +45,16 @@ describe.each(["hetzner", "digitalocean"] as const)("the example estate with a %
     }
   });
 
-  test("load balancers try the primary pool first and fall back to the standby pool", () => {
+  test("load balancers try the primary pool, then the standby pool, and fall back to the primary pool when both are down", () => {
     const primaryPool = resource(json, "cloudflare_load_balancer_pool", "dns_primary-pool");
     const standbyPool = resource(json, "cloudflare_load_balancer_pool", "dns_standby-pool");
     const monitor = resource(json, "cloudflare_load_balancer_monitor", "dns_healthz-monitor");
-    const api = resource(json, "cloudflare_load_balancer", "dns_api-load-balancer");
-    expect(api.attributes.default_pools).toEqual([ref(primaryPool.address, "id"), ref(standbyPool.address, "id")]);
-    expect(api.attributes.fallback_pool).toBe(ref(standbyPool.address, "id"));
+    for (const hostname of ["api", "stream", "cdn"]) {
+      const balancer = resource(json, "cloudflare_load_balancer", `dns_${hostname}-load-balancer`);
+      expect(balancer.attributes.default_pools).toEqual([ref(primaryPool.address, "id"), ref(standbyPool.address, "id")]);
+      // Not the standby: a read-only replica must not take all traffic when the monitor sees neither node.
+      expect({ hostname, fallback: balancer.attributes.fallback_pool }).toEqual({ hostname, fallback: ref(primaryPool.address, "id") });
+    }
     expect(primaryPool.attributes.monitor).toBe(ref(monitor.address, "id"));
     expect(primaryPool.attributes.origins).toEqual([expect.objectContaining({ address: "203.0.113.10", enabled: true })]);
     const standbyAddress = provider === "hetzner"

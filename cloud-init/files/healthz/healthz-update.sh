@@ -1,8 +1,9 @@
 #!/bin/sh
 # Keeps the marker nginx answers /healthz from: the marker exists only while the local PostgreSQL is
-# the writable primary AND the node is fit to serve (its data disk is below the usage limit). The
-# DNS load balancer monitors /healthz, so traffic follows the database. Anything unknown (PostgreSQL
-# unreachable, a slow answer, an unreadable disk) removes the marker: the check fails closed.
+# the writable primary, and means exactly that. The DNS load balancer monitors /healthz, so traffic
+# follows the database and nothing else: a filling disk is the HighDiskUsage alert, not a reason to
+# send every client to a read-only replica. Anything unknown (PostgreSQL unreachable, a slow answer)
+# removes the marker: the check fails closed.
 #
 #   healthz-update.sh           one check, then exit
 #   healthz-update.sh --loop    a check every HEALTHZ_INTERVAL_SECONDS until stopped; the marker is
@@ -13,8 +14,6 @@
 set -eu
 
 healthz_dir=${HEALTHZ_DIR:-/run/dr-estate/healthz}
-data_dir=${HEALTHZ_DATA_DIR:-/var/lib/postgresql}
-max_used_percent=${HEALTHZ_MAX_DISK_USED_PERCENT:-90}
 interval=${HEALTHZ_INTERVAL_SECONDS:-5}
 query_timeout=${HEALTHZ_QUERY_TIMEOUT_SECONDS:-4}
 psql=${HEALTHZ_PSQL:-psql}
@@ -73,19 +72,7 @@ check() {
       return
       ;;
   esac
-
-  used=$(df -P "$data_dir" 2>/dev/null | awk 'NR == 2 { sub(/%/, "", $5); print $5 }')
-  case $used in
-    "" | *[!0-9]*)
-      unhealthy "cannot read the disk usage of $data_dir"
-      return
-      ;;
-  esac
-  if [ "$used" -ge "$max_used_percent" ]; then
-    unhealthy "data disk $data_dir is ${used}% used (limit ${max_used_percent}%)"
-    return
-  fi
-  healthy "writable primary, data disk ${used}% used"
+  healthy "writable primary"
 }
 
 mkdir -p "$healthz_dir"

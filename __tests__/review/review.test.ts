@@ -148,7 +148,7 @@ describe.each(["hetzner", "digitalocean"] as const)("the review of the example e
       const [, ttl, steering, order, fallback] = row(dns, `${hostname}.example.com`);
       expect([ttl, steering]).toEqual(["60", "off"]);
       expect(order).toBe("1. example-com-primary (primary 203.0.113.10) → 2. example-com-standby (standby reserved IP of standby)");
-      expect(fallback).toBe("example-com-standby (standby reserved IP of standby)");
+      expect(fallback).toBe("example-com-primary (primary 203.0.113.10)");
     }
     expect(row(dns, "dns/healthz-monitor")).toEqual(["dns/healthz-monitor", "http", "/healthz", "80", "60", "5", "2", "200"]);
   });

@@ -70,6 +70,8 @@ export interface NodeConfig {
   readonly alertWebhookUrl: string;
   /** PEM of a private CA the webhook's certificate is signed by. Default: the system's CAs. */
   readonly alertWebhookCaCertificate?: string;
+  /** The dead-man's-switch service Alertmanager pings with the Watchdog alert. Default: none. */
+  readonly deadMansSwitchUrl?: string;
   /**
    * Block device that holds PostgreSQL's data, attached by the cloud provider.
    * Default: none, data stays on the root disk (the bare-metal primary's RAID).

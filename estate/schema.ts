@@ -226,6 +226,8 @@ export const estateSchema = z
           .string()
           .regex(/^-----BEGIN CERTIFICATE-----\n[A-Za-z0-9+/=\n]+-----END CERTIFICATE-----\n?$/, "must be one PEM certificate (-----BEGIN CERTIFICATE----- ...)")
           .optional(),
+        /** The ping URL of a dead-man's-switch service (healthchecks.io, Dead Man's Snitch, ...) that alerts when the Watchdog stops arriving. Default: none. */
+        deadMansSwitchUrl: z.url({ protocol: /^https$/, message: "must be an https:// URL: the ping address your dead-man's-switch service gives you" }).optional(),
       })
       .strict(),
   })

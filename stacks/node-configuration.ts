@@ -30,6 +30,7 @@ export function nodeConfiguration(estate: Estate, role: NodeRole, context: NodeC
     backups: estate.backups,
     alertWebhookUrl: estate.alerts.webhookUrl,
     alertWebhookCaCertificate: estate.alerts.webhookCaCertificate,
+    deadMansSwitchUrl: role === "witness" ? estate.alerts.deadMansSwitchUrl : undefined,
     offsiteBackups: role === "witness" ? undefined : context.offsiteBackups,
     secrets: context.secrets,
     dataDevice: context.dataDevice,

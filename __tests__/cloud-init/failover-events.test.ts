@@ -10,6 +10,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { renderCloudConfig } from "../../cloud-init";
 import { monitorTimingPath } from "../../cloud-init/pieces/failover";
+import { formationTextfileMetrics } from "../../cloud-init/pieces/monitoring";
 import { exampleNodeConfig, makeTestCertificates } from "../support/example-node";
 import { renderedFile } from "../support/rendered-files";
 
@@ -96,7 +97,7 @@ beforeAll(async () => {
   for (const name of ["estate.env", "secrets.env", "tls/ca.crt", "tls/node.crt", "tls/node.key", path.basename(monitorTimingPath)]) {
     fs.writeFileSync(path.join(etc, name), renderedFile(document, `${settingsDir}/${name}`));
   }
-  for (const name of ["failover-lib.sh", "monitor-init.sh", "failover-events.sh"]) {
+  for (const name of ["failover-lib.sh", "monitor-init.sh", "failover-events.sh", "formation-metrics.sh"]) {
     fs.writeFileSync(path.join(work, "lib", name), renderedFile(document, `${scriptsDir}/${name}`), { mode: 0o755 });
   }
   for (const dir of [path.dirname(pgdata), path.join(work, "xdg", "config"), path.join(work, "xdg", "data")]) {
@@ -214,9 +215,59 @@ test("the recorder's service and timer pass systemd-analyze verify", async () =>
   for (const name of ["dr-estate-failover-events.service", "dr-estate-failover-events.timer"]) {
     const unit = renderedFile(document, `/etc/systemd/system/${name}`);
     // This machine has the script in the suite's folder, not at the node's path.
-    fs.writeFileSync(path.join(unitDir, name), unit.replace(`${scriptsDir}/failover-events.sh`, script));
+    fs.writeFileSync(
+      path.join(unitDir, name),
+      unit.replace(`${scriptsDir}/failover-events.sh`, script).replace(`${scriptsDir}/formation-metrics.sh`, path.join(work, "lib", "formation-metrics.sh")),
+    );
   }
   const result = await run("systemd-analyze", ["verify", path.join(unitDir, "dr-estate-failover-events.timer"), path.join(unitDir, "dr-estate-failover-events.service")]);
   expect(result.output).toBe("");
   expect(result.code).toBe(0);
+});
+
+test("formation-metrics.sh publishes the healthy secondaries and the last promotion as the monitor has them, and withdraws them when it cannot ask", async () => {
+  const textfiles = fs.mkdtempSync(path.join(work, "textfile-"));
+  const published = path.join(textfiles, "formation.prom");
+  const publish = async (env: NodeJS.ProcessEnv = {}) => {
+    const result = await run(path.join(work, "lib", "formation-metrics.sh"), [], { ...scriptEnv(), TEXTFILE_DIR: textfiles, ...env });
+    expect(result.code).toBe(0);
+    return result.output;
+  };
+  const gauge = (name: string) => Number(new RegExp(`^${name} (\\d+)$`, "m").exec(fs.readFileSync(published, "utf8"))?.[1]);
+  const { healthySecondaries, lastPromotionTimestamp } = formationTextfileMetrics;
+  // The test sets each node's health itself: the monitor's own checks would probe addresses nobody serves.
+  await monitorSql("alter system set pgautofailover.enable_health_checks = off");
+  await monitorSql("select pg_reload_conf()");
+
+  await publish();
+  expect(gauge(healthySecondaries)).toBe(0);
+  // Non-zero (and a throw) on any problem promtool finds in the published file.
+  expect(execFileSync("promtool", ["check", "metrics"], { input: fs.readFileSync(published), encoding: "utf8" })).toBe("");
+
+  await monitorSql(
+    `insert into pgautofailover.node (groupid, nodename, nodehost, nodeport, sysidentifier, goalstate, reportedstate, health)
+     values (0, 'primary', '127.0.0.2', 5432, 7000000000000000001, 'primary', 'primary', 1), (0, 'standby', '127.0.0.3', 5432, 7000000000000000001, 'secondary', 'secondary', 1)`,
+  );
+  await publish();
+  expect(gauge(healthySecondaries)).toBe(1);
+  await monitorSql("update pgautofailover.node set health = 0 where nodename = 'standby'");
+  await publish();
+  expect(gauge(healthySecondaries)).toBe(0);
+  await monitorSql("update pgautofailover.node set health = 1, goalstate = 'catchingup' where nodename = 'standby'");
+  await publish();
+  expect(gauge(healthySecondaries)).toBe(0);
+
+  // The newest prepare_promotion assignment counts; a later event of another kind does not.
+  const before = Math.floor(Date.now() / 1000);
+  await addEvent("standby", "secondary", "prepare_promotion");
+  await new Promise((resolve) => setTimeout(resolve, 1_100));
+  await addEvent("primary", "primary", "draining");
+  await publish();
+  expect(gauge(lastPromotionTimestamp)).toBeGreaterThanOrEqual(before);
+  expect(gauge(lastPromotionTimestamp)).toBeLessThan(before + 2);
+
+  const withdrawn = await publish({ PGAF_PORT: "1" });
+  expect(withdrawn).toContain("cannot read the monitor, formation metrics withdrawn");
+  expect(fs.existsSync(published)).toBe(false);
+  expect(fs.readdirSync(textfiles)).toEqual([]);
 });

@@ -8,7 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parse, stringify } from "yaml";
 import { renderCloudConfig } from "../../cloud-init";
-import { backupTextfileMetrics, certificateExpiryMetric, monitoringPaths, monitoringRole } from "../../cloud-init/pieces/monitoring";
+import { backupTextfileMetrics, certificateExpiryMetric, formationTextfileMetrics, monitoringPaths, monitoringRole } from "../../cloud-init/pieces/monitoring";
 import { nodePaths } from "../../cloud-init/node-paths";
 import { dataNodeInboundRules, ports, witnessInboundRules } from "../../estate/firewall-rules";
 import { exampleNodeConfig, makeTestCertificates } from "../support/example-node";
@@ -93,15 +93,16 @@ describe("witness: Prometheus, rules and Alertmanager as shipped", () => {
     expect(doc.write_files.map((f) => f.path)).not.toContain(monitoringPaths.defaults.postgresExporter);
   });
 
-  it("passes promtool check rules with the eleven alerts", () => {
+  it("passes promtool check rules with the fifteen alerts", () => {
     const dir = tempDir("check-rules");
     fs.writeFileSync(path.join(dir, rulesFileName), shippedRules());
     const result = run("promtool", ["check", "rules", rulesFileName], { cwd: dir });
-    expect(result.output).toContain("SUCCESS: 11 rules found");
+    expect(result.output).toContain("SUCCESS: 15 rules found");
     expect(result.status).toBe(0);
     expect(rulesOf(shippedRules()).map((r) => r.alert).sort()).toEqual([
-      "BackupVerificationFailed", "BackupVerificationSkipped", "HighDiskUsage", "HighReplicationLag", "NodeCertificateExpiresSoon", "PgBackRestCheckFailed", "PostgreSQLDown",
-      "StaleBackup", "StalePgBackRestBackup", "WALArchiveBehind", "WALArchivingFailing",
+      "BackupVerificationFailed", "BackupVerificationSkipped", "FailoverHappened", "FormationWithoutHealthySecondary", "HighDiskUsage", "HighReplicationLag",
+      "MonitoringTargetDown", "NodeCertificateExpiresSoon", "PgBackRestCheckFailed", "PostgreSQLDown", "StaleBackup", "StalePgBackRestBackup", "WALArchiveBehind",
+      "WALArchivingFailing", "Watchdog",
     ]);
   });
 
@@ -114,7 +115,7 @@ describe("witness: Prometheus, rules and Alertmanager as shipped", () => {
     // Only the rule file's location changes: it must resolve on this machine.
     fs.writeFileSync(path.join(dir, "prometheus.yml"), shipped.replace(`  - ${monitoringPaths.rules}\n`, `  - ${rulesPath}\n`));
     const result = run("promtool", ["check", "config", "prometheus.yml"], { cwd: dir });
-    expect(result.output).toMatch(/SUCCESS: 11 rules found/);
+    expect(result.output).toMatch(/SUCCESS: 15 rules found/);
     expect(result.status).toBe(0);
   });
 
@@ -141,6 +142,7 @@ describe("witness: Prometheus, rules and Alertmanager as shipped", () => {
     const config = parse(shipped);
     expect(config.receivers).toEqual([
       { name: "estate-webhook", webhook_configs: [{ url: exampleNodeConfig("witness").alertWebhookUrl, send_resolved: true }] },
+      { name: "dead-mans-switch" },
     ]);
     expect(config.route).toMatchObject({ receiver: "estate-webhook", group_by: ["alertname", "node"], group_wait: "30s", group_interval: "5m", repeat_interval: "4h" });
   });
@@ -152,6 +154,32 @@ describe("witness: Prometheus, rules and Alertmanager as shipped", () => {
     fs.writeFileSync(path.join(dir, "alertmanager.yml"), renderedFile(doc, monitoringPaths.alertmanagerConfig));
     expect(run("amtool", ["check-config", "alertmanager.yml"], { cwd: dir }).status).toBe(0);
     expect(parse(renderedFile(doc, monitoringPaths.alertmanagerConfig)).receivers[0].webhook_configs[0].url).toBe(url);
+  });
+
+  it("routes the Watchdog to the dead-man's-switch service every minute, and every other alert to the webhook", () => {
+    const url = "https://hc-ping.com/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0";
+    const doc = renderCloudConfig(exampleNodeConfig("witness", { deadMansSwitchUrl: url }));
+    const dir = tempDir("amtool-routes");
+    const shipped = renderedFile(doc, monitoringPaths.alertmanagerConfig);
+    fs.writeFileSync(path.join(dir, "alertmanager.yml"), shipped);
+    expect(run("amtool", ["check-config", "alertmanager.yml"], { cwd: dir }).status).toBe(0);
+    const receiverOf = (...labels: string[]) => {
+      const result = run("amtool", ["config", "routes", "test", "--config.file=alertmanager.yml", ...labels], { cwd: dir });
+      expect(result.status).toBe(0);
+      // The receiver's name on stdout; amtool warns on stderr that --config.file overrides the URL.
+      return result.output.split("\n")[0].trim();
+    };
+    expect(receiverOf("alertname=Watchdog", "severity=none")).toBe("dead-mans-switch");
+    expect(receiverOf("alertname=PostgreSQLDown", "severity=critical", "node=primary")).toBe("estate-webhook");
+    expect(receiverOf("alertname=FailoverHappened", "severity=warning")).toBe("estate-webhook");
+    const config = parse(shipped);
+    expect(config.receivers.find((r: { name: string }) => r.name === "dead-mans-switch")).toEqual({ name: "dead-mans-switch", webhook_configs: [{ url, send_resolved: false }] });
+    expect(config.route.routes[0]).toMatchObject({ receiver: "dead-mans-switch", repeat_interval: "1m", group_interval: "1m" });
+    // The Watchdog never reaches the estate's webhook, with a dead-man's switch or without one.
+    for (const rendered of [shipped, renderedFile(witness, monitoringPaths.alertmanagerConfig)]) {
+      fs.writeFileSync(path.join(dir, "alertmanager.yml"), rendered);
+      expect(receiverOf("alertname=Watchdog", "severity=critical")).toBe("dead-mans-switch");
+    }
   });
 
   it("listens beyond loopback only where the witness's firewall lets admins in, and runs no Alertmanager cluster port", () => {
@@ -186,10 +214,11 @@ describe("alert rules under promtool test rules", () => {
     const cases = tests.flatMap((t) => t.alert_rule_test);
     for (const { alert } of rulesOf(shippedRules())) {
       const mine = cases.filter((c) => c.alertname === alert);
+      // The Watchdog is the one alert that must never be quiet.
       expect({ alert, fires: mine.some((c) => c.exp_alerts.length > 0), quiet: mine.some((c) => c.exp_alerts.length === 0) }).toEqual({
         alert,
         fires: true,
-        quiet: true,
+        quiet: alert !== "Watchdog",
       });
     }
   });
@@ -228,6 +257,23 @@ describe("alert rules under promtool test rules", () => {
     ["stale pgBackRest backup without the absent case", edit("StalePgBackRestBackup", (e) => e.replace(/\s*or absent\(.*\)/, ""))],
     ["check alert on success", edit("PgBackRestCheckFailed", (e) => e.replace("== 0", "== 1"))],
     ["check alert on every operation", edit("PgBackRestCheckFailed", (e) => e.replace('{operation=~"check|verify"}', ""))],
+    ...["Watchdog", "FormationWithoutHealthySecondary", "FailoverHappened", "MonitoringTargetDown"].map(
+      (alert): [string, (rules: Rule[]) => Rule[]] => [`${alert} removed`, (rules) => rules.filter((r) => r.alert !== alert)],
+    ),
+    ["Watchdog only while Prometheus scrapes itself", edit("Watchdog", () => 'up{job="prometheus"} == 1')],
+    ["Watchdog after 5 minutes", (rules) => rules.map((r) => (r.alert === "Watchdog" ? { ...r, for: "5m" } : r))],
+    ["no healthy secondary after 10 minutes", (rules) => rules.map((r) => (r.alert === "FormationWithoutHealthySecondary" ? { ...r, for: "10m" } : r))],
+    ["no healthy secondary after 1 minute", (rules) => rules.map((r) => (r.alert === "FormationWithoutHealthySecondary" ? { ...r, for: "1m" } : r))],
+    ["no healthy secondary without the absent case", edit("FormationWithoutHealthySecondary", (e) => e.replace(/\s*or absent\([^)]*\)/, ""))],
+    ["no healthy secondary without the stale-report case", edit("FormationWithoutHealthySecondary", (e) => e.replace(/\s*or time\(\).*$/, ""))],
+    ["stale formation report after 10 minutes", edit("FormationWithoutHealthySecondary", (e) => e.replace("> 120", "> 600"))],
+    ["stale report read from any textfile", edit("FormationWithoutHealthySecondary", (e) => e.replace('{file=~"(.*/)?formation.prom"}', ""))],
+    ["failover alert for 2 hours", edit("FailoverHappened", (e) => e.replace("< 3600", "< 7200"))],
+    ["failover alert for 10 minutes", edit("FailoverHappened", (e) => e.replace("< 3600", "< 600"))],
+    ["failover alert when nothing was ever promoted", edit("FailoverHappened", (e) => e.replace(/\s*and .*$/, ""))],
+    ["target down after 10 minutes", (rules) => rules.map((r) => (r.alert === "MonitoringTargetDown" ? { ...r, for: "10m" } : r))],
+    ["target down for Prometheus only", edit("MonitoringTargetDown", (e) => e.replace("prometheus|alertmanager", "prometheus"))],
+    ["target down for every job", edit("MonitoringTargetDown", (e) => e.replace('{job=~"prometheus|alertmanager"}', ""))],
   ];
   it.each(mutants)("fail when the rules are changed: %s", (_name, mutate) => {
     const original = parse(shippedRules());
@@ -253,6 +299,8 @@ describe("alert rules under promtool test rules", () => {
         backupTextfileMetrics.pgbackrestLastSuccessTimestamp,
         backupTextfileMetrics.pgbackrestLastRunSuccess,
         certificateExpiryMetric,
+        formationTextfileMetrics.healthySecondaries,
+        formationTextfileMetrics.lastPromotionTimestamp,
       ].sort(),
     );
   });
@@ -426,8 +474,10 @@ describe("data nodes: the shipped exporter settings against a real PostgreSQL", 
     const exported = new Set(scraped.join("\n").split("\n").filter((l) => l && !l.startsWith("#")).map((l) => l.split(/[{ ]/)[0]));
     const exprs = rulesOf(shippedRules()).map((r) => r.expr).join("\n");
     const read = new Set(exprs.match(/\b(?:pg|node|dr_estate)_[a-z_]+\b/g));
-    // Scrape health comes from Prometheus itself; pg_replication_lag_seconds is the 0.13+ name.
-    const missing = [...read].filter((name) => !exported.has(name) && name !== "pg_replication_lag_seconds");
+    // Scrape health comes from Prometheus itself; pg_replication_lag_seconds is the 0.13+ name; the
+    // formation metrics come from the witness's monitor (failover-events.test.ts runs that script).
+    const elsewhere = new Set<string>(["pg_replication_lag_seconds", ...Object.values(formationTextfileMetrics)]);
+    const missing = [...read].filter((name) => !exported.has(name) && !elsewhere.has(name));
     expect(missing).toEqual([]);
     expect(read.has("pg_replication_lag")).toBe(true);
   });

@@ -58,6 +58,8 @@ describe("estate description validation", () => {
     ["a PostgreSQL version neither Debian 12 nor PGDG packages", (e) => Object.assign(e, { os: "debian-12", postgres: { ...e.postgres, majorVersion: 13 } }), "postgres.majorVersion", /not packaged for debian-12; it ships 15/],
     ["an unknown operating system", (e) => Object.assign(e, { os: "centos-7" }), "os", /must be one of: ubuntu-24\.04, debian-12/],
     ["a plain-http webhook", (e) => (e.alerts.webhookUrl = "http://alerts.example.com/hook"), "alerts.webhookUrl", /https/],
+    ["a plain-http dead-man's switch", (e) => (e.alerts.deadMansSwitchUrl = "http://hc-ping.com/uuid"), "alerts.deadMansSwitchUrl", /^must be an https:\/\/ URL: the ping address your dead-man's-switch service gives you$/],
+    ["a dead-man's switch that is not a URL", (e) => (e.alerts.deadMansSwitchUrl = "hc-ping.com/uuid"), "alerts.deadMansSwitchUrl", /https:\/\/ URL/],
     ["a zero retention", (e) => (e.backups = { ...e.backups, dailyRetentionDays: 0 }), "backups.dailyRetentionDays", /.+/],
     ["a bad Cloudflare zone id", (e) => (e.cloudflare.zoneId = "zone-1"), "cloudflare.zoneId", /32-character/],
     ["an unknown field (a typo)", (e) => (e.standby = { ...e.standby, volumeSize: 50 } as never), "standby", /unknown field\(s\) volumeSize/],

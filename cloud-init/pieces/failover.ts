@@ -43,13 +43,17 @@ export function failover(node: NodeConfig): CloudConfigPart {
   };
 }
 
-/** The monitor's timing, and the failover event log (recorder, its timer) that reads the monitor's events. */
+/** The monitor's timing, the failover event log (recorder, its timer) and the formation metrics, both read from the monitor. */
 function witnessFiles(): WriteFile[] {
   const unit = (name: string, content: string): WriteFile => ({ path: `/etc/systemd/system/${name}`, content, permissions: "0644" });
   return [
     { path: monitorTimingPath, content: readCloudInitFile("failover/pgautofailover-monitor.conf"), permissions: "0644" },
     installScript("failover/failover-events.sh"),
-    unit("dr-estate-failover-events.service", renderTemplate("failover/dr-estate-failover-events.service", { scriptsDirectory: nodePaths.scripts })),
+    installScript("failover/formation-metrics.sh"),
+    unit(
+      "dr-estate-failover-events.service",
+      renderTemplate("failover/dr-estate-failover-events.service", { scriptsDirectory: nodePaths.scripts, textfileDirectory: nodePaths.textfileMetrics }),
+    ),
     unit("dr-estate-failover-events.timer", readCloudInitFile("failover/dr-estate-failover-events.timer")),
   ];
 }

@@ -24,6 +24,17 @@ export const backupTextfileMetrics = {
   pgbackrestLastRunSuccess: "dr_estate_pgbackrest_last_run_success",
 } as const;
 
+/**
+ * The gauges the witness's formation-metrics.sh publishes from its pg_auto_failover monitor, read by
+ * FormationWithoutHealthySecondary and FailoverHappened.
+ */
+export const formationTextfileMetrics = {
+  /** Nodes the monitor finds healthy and settled in the secondary state. */
+  healthySecondaries: "dr_estate_formation_healthy_secondaries",
+  /** Unix time the monitor last assigned a node prepare_promotion (failover or switchover); 0 when never. */
+  lastPromotionTimestamp: "dr_estate_formation_last_promotion_timestamp_seconds",
+} as const;
+
 /** The gauge certificate-expiry.sh publishes, one series per `certificate` label (node, ca); read by NodeCertificateExpiresSoon. */
 export const certificateExpiryMetric = "dr_estate_certificate_expiry_timestamp_seconds";
 
@@ -133,6 +144,10 @@ function witnessMonitoring(node: NodeConfig): CloudConfigPart {
             alertWebhookUrl: JSON.stringify(node.alertWebhookUrl),
             // A private CA of the webhook's, as the scripts' curl gets it.
             webhookTlsConfig: node.alertWebhookCaCertificate ? `\n        http_config:\n          tls_config:\n            ca_file: ${nodePaths.alertWebhookCa}` : "",
+            // Without a URL the receiver has no configuration: Alertmanager drops the Watchdog.
+            deadMansSwitchConfig: node.deadMansSwitchUrl
+              ? `\n    webhook_configs:\n      - url: ${JSON.stringify(node.deadMansSwitchUrl)}\n        send_resolved: false`
+              : "",
           }),
         ),
         // The webhook URL may carry a token: readable by Alertmanager's group only. Deferred until

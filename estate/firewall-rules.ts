@@ -70,12 +70,14 @@ export function dataNodeInboundRules(peers: RolePeers): FirewallRule[] {
   ];
 }
 
-/** The witness: failover monitor and Prometheus, nothing public. */
+/**
+ * The witness: failover monitor, nothing public. Prometheus and Alertmanager have no authentication
+ * and listen on loopback; operators reach them through SSH.
+ */
 export function witnessInboundRules(peers: RolePeers): FirewallRule[] {
   return [
     { description: "SSH from admin networks", protocol: "tcp", port: ports.ssh, sources: peers.adminCidrs },
     { description: "pg_auto_failover monitor from the data nodes", protocol: "tcp", port: ports.postgres, sources: peers.estatePeers },
-    { description: "Prometheus UI from admin networks", protocol: "tcp", port: ports.prometheus, sources: peers.adminCidrs },
   ];
 }
 

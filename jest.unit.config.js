@@ -5,7 +5,8 @@ const base = require("./jest.config");
 
 const leftOut = [
   "/__tests__/lab/", // containers booted from the seeds (root, systemd-nspawn)
-  "/__tests__/drill/", // the failover drill (root, network namespaces, PostgreSQL)
+  "/__tests__/drill/failover-drill\\.test\\.ts$", // the failover drill (root, network namespaces, PostgreSQL)
+  "/__tests__/drill/flaky-wan\\.test\\.ts$", // the flaky-WAN drill (root, network namespaces, PostgreSQL)
   "/__tests__/ci/", // the workflows with actionlint and OpenTofu (built tools)
   "/__tests__/deploy/", // plan and apply with OpenTofu (built tools)
   "/__tests__/seed/", // reads state with OpenTofu (built tools)
@@ -18,11 +19,14 @@ const leftOut = [
   "/__tests__/cloud-init/host-firewall\\.test\\.ts$", // nftables in network namespaces (root)
   "/__tests__/cloud-init/monitoring\\.test\\.ts$", // PostgreSQL, promtool rules tests, exporters
   "/__tests__/cloud-init/nats\\.test\\.ts$", // nats-server
+  "/__tests__/stacks/client-fallback-resolution\\.test\\.ts$", // a hosts file bind-mounted in a mount namespace (root)
   "/__tests__/cloud-init/nginx-rtmp\\.test\\.ts$", // nginx with RTMP, ffmpeg, PostgreSQL
   "/__tests__/cloud-init/no-secrets-on-command-lines\\.test\\.ts$", // runuser and chown (root)
   // Not root nor a service, but slow: each command started twice through npm and ts-node (70 s of
   // CPU). The parsing they share is tested fast in __tests__/tools/command-line.test.ts.
   "/__tests__/commands/help\\.test\\.ts$",
+  // Starts the drill's command three times through npx and ts-node; its figures are tested in it too.
+  "/__tests__/drill/repeated-runs\\.test\\.ts$",
 ];
 
 module.exports = { ...base, testPathIgnorePatterns: ["/node_modules/", ...leftOut] };

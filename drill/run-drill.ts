@@ -1,18 +1,20 @@
 // `npm run drill`: builds the estate's witness, primary and standby on this machine (one network
 // namespace each) from the rendered cloud-init documents, puts a write load on it, runs the
 // failover scenarios, prints a Markdown table and writes drill-report.json at the project root.
-// Needs root (network namespaces, runuser), PostgreSQL 15 and pg_auto_failover (Debian packages).
+// Needs root (network namespaces, runuser), PostgreSQL 15 and pg_auto_failover (Debian packages):
+// drill/prerequisites.ts checks them, and the ports, before anything starts.
 //
 //   DRILL_WRITE_RATE        transactions per second of the load (default 100; 0: as fast as it goes)
 //   DRILL_PARTITION_SECONDS how long the standby stays cut off (default 65)
-//   DRILL_PORT_BASE         PostgreSQL ports are base+1..3 (default 47300)
+//   DRILL_PORT_BASE         PostgreSQL ports are base+1..3, the alert webhook base+9 (default 47300)
 //   DRILL_KEEP=1            keep the temp folder (logs, data directories) for inspection
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { readCommandLine } from "../tools/command-line";
-import { DrillEstate } from "./estate";
+import { DrillLab } from "./drill-lab";
+import { DEFAULT_PORT_BASE } from "./lab/layout";
+import { checkPrerequisites, defaultInputs, describeProblems } from "./prerequisites";
 import { repeatableScenarios, RepeatedRuns, repeatScenario } from "./repeated-runs";
 import {
   DrillContext,
@@ -43,16 +45,6 @@ DRILL_PARTITION_SECONDS (65), DRILL_PORT_BASE (47300), DRILL_KEEP=1 to keep the 
                     in one drill, and merge min/median/max into drill-report.json under "repeated"
   --runs N          1 to 20 (default 3)`;
 
-/** What the drill runs, checked before anything is built: root, and the Debian packages' programs. */
-function missingPrerequisites(): string | undefined {
-  if (process.getuid?.() !== 0) {
-    return "run as root (network namespaces, runuser)";
-  }
-  const programs = ["/usr/bin/pg_autoctl", "/usr/lib/postgresql/15/bin/pg_ctl", "/usr/sbin/nft", "/usr/bin/curl"];
-  const missing = programs.filter((program) => !fs.existsSync(program)).concat(spawnSync("ip", ["-V"]).status === 0 ? [] : ["ip"]);
-  return missing.length > 0 ? `missing ${missing.join(", ")}: run .ci/install-debian-packages.sh (postgresql-15, postgresql-15-auto-failover, nftables, curl, iproute2)` : undefined;
-}
-
 async function main(): Promise<number> {
   const commandLine = readCommandLine(process.argv.slice(2), {
     name: "drill",
@@ -73,15 +65,16 @@ async function main(): Promise<number> {
     console.error(`drill: --runs must be a whole number from 1 to 20, got ${runs}; see npm run drill -- --help`);
     return 2;
   }
-  const missing = missingPrerequisites();
-  if (missing) {
-    console.error(`drill: ${missing}`);
+  const portBase = Number(process.env.DRILL_PORT_BASE ?? DEFAULT_PORT_BASE);
+  const problems = await checkPrerequisites(defaultInputs(portBase));
+  if (problems.length > 0) {
+    console.error(`drill: ${describeProblems(problems)}`);
     return 1;
   }
   const writeRate = Number(process.env.DRILL_WRITE_RATE ?? 100);
   const holdSeconds = Number(process.env.DRILL_PARTITION_SECONDS ?? 65);
-  const estate = new DrillEstate({ portBase: Number(process.env.DRILL_PORT_BASE ?? 47300), log });
-  const cleanup = () => estate.cleanup(process.env.DRILL_KEEP === "1");
+  const lab = new DrillLab({ portBase, log });
+  const cleanup = () => lab.cleanup(process.env.DRILL_KEEP === "1");
   process.on("exit", cleanup);
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
     process.on(signal, () => {
@@ -91,14 +84,14 @@ async function main(): Promise<number> {
     });
   }
   if (process.env.DRILL_KEEP === "1") {
-    log(`work folder: ${estate.root}`);
+    log(`work folder: ${lab.root}`);
   }
 
   const started = Date.now();
-  await estate.build();
+  await lab.build();
   log(`formation built in ${Math.round((Date.now() - started) / 1000)} s`);
-  const settings = await monitorSettings(estate);
-  const context: DrillContext = await startDrill(estate, log, writeRate);
+  const settings = await monitorSettings(lab);
+  const context: DrillContext = await startDrill(lab, log, writeRate);
   if (scenario !== undefined) {
     const repeated = await repeatScenario(context, scenario, runCount);
     await context.writer.stop();

@@ -6,7 +6,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { sleep, waitFor } from "../tools/wait";
-import { DataRole, DATA_ROLES, DrillEstate, LoadEvent, LoadProcess } from "./estate";
+import { DrillLab } from "./drill-lab";
+import { DataRole, DATA_ROLES } from "./lab/layout";
+import { LoadEvent, LoadProcess } from "./lab/load-process";
 
 export interface ObservationPoint {
   readonly label: string;
@@ -21,7 +23,7 @@ export interface ObservationPoint {
 }
 
 export interface DrillContext {
-  readonly estate: DrillEstate;
+  readonly lab: DrillLab;
   readonly writer: LoadProcess;
   readonly observer: LoadProcess;
   readonly points: ObservationPoint[];
@@ -35,28 +37,28 @@ const seconds = (ms: number) => Math.round(ms / 10) / 100;
 const other = (role: DataRole): DataRole => (role === "primary" ? "standby" : "primary");
 
 /** Starts the load and the writable-node observer, once the formation is up. */
-export async function startDrill(estate: DrillEstate, log: (line: string) => void, writeRate: number): Promise<DrillContext> {
-  const writer = estate.startLoad("write", { rate: writeRate });
-  const observer = estate.startLoad("observe", { intervalMs: 250 });
+export async function startDrill(lab: DrillLab, log: (line: string) => void, writeRate: number): Promise<DrillContext> {
+  const writer = lab.startLoad("write", { rate: writeRate });
+  const observer = lab.startLoad("observe", { intervalMs: 250 });
   await waitFor("the write load's first acknowledgement", 60, async () => (acks(writer, 0).length > 0 ? true : undefined));
   await waitFor("the observer's first sample", 60, async () => (observer.events.length > 0 ? true : undefined));
-  return { estate, writer, observer, points: [], log, accountedUntil: 0 };
+  return { lab, writer, observer, points: [], log, accountedUntil: 0 };
 }
 
 /** Which node is writable, and what /healthz says on each data node, right now. */
 export async function observe(context: DrillContext, label: string): Promise<ObservationPoint> {
-  const { estate } = context;
+  const { lab } = context;
   const at = Date.now();
   const writable: DataRole[] = [];
   for (const role of DATA_ROLES) {
-    if (await estate.isWritable(role)) {
+    if (await lab.isWritable(role)) {
       writable.push(role);
     }
   }
   const healthz200: DataRole[] = [];
   const healthzReasons: Partial<Record<DataRole, string>> = {};
   for (const role of DATA_ROLES) {
-    const answer = await estate.healthz(role);
+    const answer = await lab.healthz(role);
     healthzReasons[role] = answer.text;
     if (answer.ok) {
       healthz200.push(role);
@@ -85,7 +87,7 @@ function doubleWritable(context: DrillContext, from: number, to = Infinity): num
 async function lostOn(context: DrillContext, role: DataRole, to: number): Promise<{ acknowledged: number; lost: number[] }> {
   const acknowledged = acks(context.writer, context.accountedUntil + 1, to).map((e) => e.id as number);
   context.accountedUntil = to;
-  const stored = await context.estate.storedIds(role);
+  const stored = await context.lab.storedIds(role);
   return { acknowledged: acknowledged.length, lost: acknowledged.filter((id) => !stored.has(id)) };
 }
 
@@ -107,13 +109,13 @@ function longestWriteGap(context: DrillContext, from: number, to: number): numbe
 
 /** Whether the standby streams from the other node and has replayed the latest acknowledged write (each waited for up to 60 s). */
 async function followsPrimary(context: DrillContext, standby: DataRole): Promise<{ streaming: boolean; hasLatest: boolean }> {
-  const { estate } = context;
+  const { lab } = context;
   const streaming = await waitFor(`${standby} to stream from ${other(standby)}`, 60, async () =>
-    Number(await estate.sql(other(standby), "select count(*) from pg_stat_replication where state = 'streaming'")) === 1 ? true : undefined,
+    Number(await lab.sql(other(standby), "select count(*) from pg_stat_replication where state = 'streaming'")) === 1 ? true : undefined,
   ).catch(() => false);
   const latest = acks(context.writer, 0).pop()!.id as number;
   const hasLatest = await waitFor(`${standby} to replay the latest writes`, 60, async () =>
-    (await estate.storedIds(standby)).has(latest) ? true : undefined,
+    (await lab.storedIds(standby)).has(latest) ? true : undefined,
   ).catch(() => false);
   return { streaming, hasLatest };
 }
@@ -142,21 +144,21 @@ export interface PlannedResult {
 }
 
 export async function plannedSwitchover(context: DrillContext): Promise<PlannedResult> {
-  const { estate, log } = context;
-  const before = await estate.waitForHealthyFormation(180);
+  const { lab, log } = context;
+  const before = await lab.waitForHealthyFormation(180);
   await observe(context, "planned: before");
   const start = Date.now();
   log(`planned: switchover on the monitor (primary is ${before.primary})`);
   // Against the monitor: pgautofailover.perform_failover() is what `pg_autoctl perform switchover`
   // calls. (pg_autoctl 2.0's CLI, run with the monitor's --pgdata, starts the switchover but then
   // fails waiting for it: "invalid input syntax for type integer" in get_nodes, and hangs for --wait.)
-  const command = await estate
+  const command = await lab
     .monitorSql("select pgautofailover.perform_failover('default', 0)")
     .then(() => "pgautofailover.perform_failover('default', 0)", (error: Error) => `failed: ${error.message.split("\n")[0]}`);
   const commandDone = Date.now();
   log(`planned: ${command}`);
   const first = await firstAckOn(context, before.secondary, start, 90);
-  const after = await estate.waitForHealthyFormation(180);
+  const after = await lab.waitForHealthyFormation(180);
   const end = await settle(context, after.primary);
   const last = lastAckBefore(context, first.t - 1);
   const { acknowledged, lost } = await lostOn(context, after.primary, end);
@@ -172,7 +174,7 @@ export async function plannedSwitchover(context: DrillContext): Promise<PlannedR
     double_writable_samples: doubleWritable(context, start),
     switchover_command_seconds: seconds(commandDone - start),
     switchover_command: command,
-    monitor_events: await estate.monitorEvents(start),
+    monitor_events: await lab.monitorEvents(start),
   };
 }
 
@@ -194,15 +196,15 @@ export interface UnplannedResult {
 
 /** SIGKILL of the postmaster only: the keeper (pg_autoctl) survives and restarts PostgreSQL. */
 export async function postmasterOnlyKill(context: DrillContext): Promise<UnplannedResult> {
-  const { estate, log } = context;
-  const before = await estate.waitForHealthyFormation(180);
+  const { lab, log } = context;
+  const before = await lab.waitForHealthyFormation(180);
   await observe(context, "postmaster-only: before");
   log(`postmaster-only: kill -9 the postmaster of ${before.primary} (its keeper keeps running)`);
-  const killedAt = estate.killPostmaster(before.primary);
+  const killedAt = lab.killPostmaster(before.primary);
   // Either the keeper restarts PostgreSQL or the monitor fails over: give the monitor time to decide
   // (longer than its unhealthy timeout) before judging which node ended up primary.
   await sleep(20_000);
-  const after = await estate.waitForHealthyFormation(180);
+  const after = await lab.waitForHealthyFormation(180);
   const end = await settle(context, after.primary);
   const { acknowledged, lost } = await lostOn(context, after.primary, end);
   await observe(context, "postmaster-only: after");
@@ -216,17 +218,17 @@ export async function postmasterOnlyKill(context: DrillContext): Promise<Unplann
     lost_transactions: lost.length,
     lost_ids: lost.slice(0, 20),
     double_writable_samples: doubleWritable(context, killedAt),
-    monitor_events: await estate.monitorEvents(killedAt),
+    monitor_events: await lab.monitorEvents(killedAt),
   };
 }
 
 /** SIGKILL of the primary's keeper tree and postmaster at once: the node is gone (not restarted). */
 export async function unplannedFailover(context: DrillContext): Promise<UnplannedResult> {
-  const { estate, log } = context;
-  const before = await estate.waitForHealthyFormation(180);
+  const { lab, log } = context;
+  const before = await lab.waitForHealthyFormation(180);
   await observe(context, "unplanned: before");
   log(`unplanned: kill -9 ${before.primary}'s pg_autoctl process tree and postmaster`);
-  const killedAt = await estate.killNode(before.primary);
+  const killedAt = await lab.killNode(before.primary);
   const first = await firstAckOn(context, before.secondary, killedAt, 240);
   log(`unplanned: first write on ${before.secondary} ${seconds(first.t - killedAt)} s after the kill`);
   const end = await settle(context, before.secondary);
@@ -242,7 +244,7 @@ export async function unplannedFailover(context: DrillContext): Promise<Unplanne
     lost_transactions: lost.length,
     lost_ids: lost.slice(0, 20),
     double_writable_samples: doubleWritable(context, killedAt),
-    monitor_events: await estate.monitorEvents(killedAt),
+    monitor_events: await lab.monitorEvents(killedAt),
   };
 }
 
@@ -264,21 +266,21 @@ export interface RejoinResult {
 
 /** Restarts the old primary's keeper; it must come back as a secondary, never writable in between. */
 export async function rejoin(context: DrillContext, oldPrimary: DataRole): Promise<RejoinResult> {
-  const { estate, log } = context;
+  const { lab, log } = context;
   const newPrimary = other(oldPrimary);
-  const probe = estate.startLoad("probe", { node: oldPrimary, intervalMs: 200 });
+  const probe = lab.startLoad("probe", { node: oldPrimary, intervalMs: 200 });
   await waitFor("the probe's first attempt", 60, async () => (probe.events.length > 0 ? true : undefined));
   const start = Date.now();
   log(`rejoin: restarting ${oldPrimary}'s keeper, probing it for writes every 200 ms`);
-  estate.startKeeper(oldPrimary);
-  const after = await estate.waitForHealthyFormation(240);
+  lab.startKeeper(oldPrimary);
+  const after = await lab.waitForHealthyFormation(240);
   const secondaryAt = Date.now();
-  const inRecovery = (await estate.sql(oldPrimary, "select pg_is_in_recovery()")) === "t";
+  const inRecovery = (await lab.sql(oldPrimary, "select pg_is_in_recovery()")) === "t";
   const { streaming, hasLatest } = await followsPrimary(context, oldPrimary);
   await sleep(1000);
   await probe.stop();
   const accepted = probe.events.filter((e) => e.e === "probe" && e.ok === true).length;
-  const keeperLog = fs.readFileSync(path.join(estate.nodes[oldPrimary].dir, "keeper.log"), "utf8");
+  const keeperLog = fs.readFileSync(path.join(lab.nodes[oldPrimary].dir, "keeper.log"), "utf8");
   await observe(context, "rejoin: after");
   const ok = after.primary === newPrimary && after.secondary === oldPrimary && inRecovery && streaming && hasLatest && accepted === 0;
   return {
@@ -317,19 +319,19 @@ export interface PartitionResult {
 
 /** Cuts the standby off from the primary (nftables in its namespace); the witness still sees both. */
 export async function partition(context: DrillContext, holdSeconds: number): Promise<PartitionResult> {
-  const { estate, log } = context;
-  const before = await estate.waitForHealthyFormation(180);
+  const { lab, log } = context;
+  const before = await lab.waitForHealthyFormation(180);
   await observe(context, "partition: before");
   const start = Date.now();
   log(`partition: ${before.secondary} drops all traffic to/from ${before.primary} for ${holdSeconds} s`);
-  await estate.partition(before.secondary, before.primary);
+  await lab.partition(before.secondary, before.primary);
   const states = new Set<string>();
   let healed = false;
   try {
     const until = start + holdSeconds * 1000;
     let midpointDone = false;
     while (Date.now() < until) {
-      const node = (await estate.monitorNodes()).find((n) => n.name === before.secondary);
+      const node = (await lab.monitorNodes()).find((n) => n.name === before.secondary);
       if (node) {
         states.add(`${node.reported}/${node.goal}`);
       }
@@ -341,12 +343,12 @@ export async function partition(context: DrillContext, holdSeconds: number): Pro
     }
     await observe(context, "partition: end of the cut");
     const end = Date.now();
-    await estate.heal(before.secondary);
+    await lab.heal(before.secondary);
     healed = true;
     log("partition: healed");
     const during = samples(context, start, end);
     const duringAcks = acks(context.writer, start, end);
-    const after = await estate.waitForHealthyFormation(240);
+    const after = await lab.waitForHealthyFormation(240);
     const healthyAt = Date.now();
     const settled = await settle(context, after.primary);
     const { acknowledged, lost } = await lostOn(context, after.primary, settled);
@@ -370,11 +372,11 @@ export async function partition(context: DrillContext, holdSeconds: number): Pro
       acknowledged,
       lost_transactions: lost.length,
       seconds_to_healthy_after_heal: seconds(healthyAt - end),
-      monitor_events: await estate.monitorEvents(start),
+      monitor_events: await lab.monitorEvents(start),
     };
   } finally {
     if (!healed) {
-      await estate.heal(before.secondary).catch(() => undefined);
+      await lab.heal(before.secondary).catch(() => undefined);
     }
   }
 }
@@ -385,8 +387,8 @@ export function splitBrainSamples(context: DrillContext): { samples: number; dou
   return { samples: all.length, double_writable: all.filter((e) => (e.w as string[]).length > 1).length };
 }
 
-export async function monitorSettings(estate: DrillEstate): Promise<Record<string, string>> {
-  const out = await estate.monitorSql("select name, setting from pg_settings where name like 'pgautofailover.%' order by name");
+export async function monitorSettings(lab: DrillLab): Promise<Record<string, string>> {
+  const out = await lab.monitorSql("select name, setting from pg_settings where name like 'pgautofailover.%' order by name");
   return Object.fromEntries(out.split("\n").filter(Boolean).map((line) => line.split("|") as [string, string]));
 }
 
@@ -405,14 +407,14 @@ export interface WitnessRebuildResult {
 
 /** The witness is lost and rebuilt with an empty monitor; both data nodes register with it again. */
 export async function witnessRebuild(context: DrillContext): Promise<WitnessRebuildResult> {
-  const { estate, log } = context;
-  const before = await estate.waitForHealthyFormation(180);
+  const { lab, log } = context;
+  const before = await lab.waitForHealthyFormation(180);
   await observe(context, "witness rebuild: before");
   // The witness's timer recorded and posted the old monitor's events before it died.
-  await estate.failoverEvents("record");
+  await lab.failoverEvents("record");
   const start = Date.now();
-  await estate.rebuildWitness(before.primary);
-  const after = await estate.waitForHealthyFormation(300);
+  await lab.rebuildWitness(before.primary);
+  const after = await lab.waitForHealthyFormation(300);
   const healthyAt = Date.now();
   const end = await settle(context, after.primary);
   const { acknowledged, lost } = await lostOn(context, after.primary, end);
@@ -447,8 +449,8 @@ export interface ReinstallResult {
  * machine is reinstalled from its seed and joins as a standby, then a planned switchover fails back.
  */
 export async function reinstallAndFailback(context: DrillContext, role: DataRole): Promise<ReinstallResult> {
-  const { estate, log } = context;
-  const formation = await estate.waitForHealthyFormation(180);
+  const { lab, log } = context;
+  const formation = await lab.waitForHealthyFormation(180);
   if (formation.primary !== role) {
     log(`reinstall: switching over to ${role} first`);
     await plannedSwitchover(context);
@@ -456,8 +458,8 @@ export async function reinstallAndFailback(context: DrillContext, role: DataRole
   const failover = await unplannedFailover(context);
   log(`reinstall: ${role} lost; RTO ${failover.rto_seconds} s, ${failover.lost_transactions} lost; reinstalling it from its seed`);
   const start = Date.now();
-  await estate.reinstall(role);
-  const after = await estate.waitForHealthyFormation(300);
+  await lab.reinstall(role);
+  const after = await lab.waitForHealthyFormation(300);
   const secondaryAt = Date.now();
   const { streaming, hasLatest } = await followsPrimary(context, role);
   await observe(context, "reinstall: rejoined as standby");
@@ -490,25 +492,25 @@ export interface FailoverLogResult {
 
 /** Records the monitor's events on the witness as its timer does, verifies the chain and a tampered copy. */
 export async function failoverLog(context: DrillContext, expectedPromotions: number): Promise<FailoverLogResult> {
-  const { estate, log } = context;
-  const recorded = await estate.failoverEvents("record");
+  const { lab, log } = context;
+  const recorded = await lab.failoverEvents("record");
   if (!recorded.ok) {
     log(`failover log: record failed: ${recorded.output.trim()}`);
   }
-  const verified = await estate.failoverEvents("verify");
+  const verified = await lab.failoverEvents("verify");
   const lines = fs.existsSync(recorded.log) ? fs.readFileSync(recorded.log, "utf8").split("\n").filter(Boolean) : [];
   type Event = { eventid: number; time: string; goal?: string };
   const isPromotion = (event: Event) => event.goal === "wait_primary";
   const key = (event: Event) => `${event.eventid} ${event.time}`;
   const logged = lines.map((line) => JSON.parse(line.split("\t")[3]) as Event);
   const promotionsLogged = logged.filter(isPromotion).length;
-  await waitFor("the webhook to receive the events", 10, async () => (estate.webhook!.events.length > 0 ? true : undefined)).catch(() => false);
+  await waitFor("the webhook to receive the events", 10, async () => (lab.webhook!.events.length > 0 ? true : undefined)).catch(() => false);
   // What reached the webhook from this log (a rebuilt witness starts a new log; the old one's events were posted before).
   const inLog = new Set(logged.map(key));
-  const posted = estate.webhook!.events.flatMap((e) => (e.body as { events?: Event[] }).events ?? []).filter((event) => inLog.has(key(event)));
+  const posted = lab.webhook!.events.flatMap((e) => (e.body as { events?: Event[] }).events ?? []).filter((event) => inLog.has(key(event)));
   const tampered = path.join(path.dirname(recorded.log), "tampered.log");
   fs.writeFileSync(tampered, lines.map((line, i) => (i === 1 ? line.replace('"node" : "', '"node" : "x') : line)).join("\n") + "\n");
-  const tamperedResult = await estate.failoverEvents("verify", tampered);
+  const tamperedResult = await lab.failoverEvents("verify", tampered);
   const tamperedAsExpected = /line 2 .*altered/.test(tamperedResult.output);
   const result = {
     entries: lines.length,

@@ -9,7 +9,7 @@ import * as path from "node:path";
 import type { NodeRole } from "../estate";
 import { nodeRoles } from "../estate";
 import type { NodeResult } from "../converge/converge";
-import type { LoadProcess } from "../drill/estate";
+import type { LoadProcess } from "../drill/lab/load-process";
 import { Check, formation, sql } from "./checks";
 import { lostWrites, startWriter } from "./first-boot";
 import { Lab, sleep } from "./lab";

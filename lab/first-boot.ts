@@ -5,7 +5,7 @@ import type { NodeRole } from "../estate";
 import { nodeRoles } from "../estate";
 import { parseCloudConfig } from "../cloud-init/cloud-config";
 import { failoverPaths } from "../cloud-init/pieces/failover";
-import type { LoadProcess } from "../drill/estate";
+import type { LoadProcess } from "../drill/lab/load-process";
 import {
   backupChecks,
   Check,

@@ -12,7 +12,7 @@ import { readDeployedNodes } from "../converge/cli";
 import type { ConvergeNode } from "../converge/converge";
 import type { Estate, NodeRole } from "../estate";
 import { nodeRoles } from "../estate";
-import { LoadProcess } from "../drill/estate";
+import { LoadProcess } from "../drill/lab/load-process";
 import { builtTools, BuiltTools, runTofu } from "../tools/built-tools";
 import { makeTestCertificatesFor, TestCertificates } from "../tools/test-certificates";
 import { LabContainer } from "./container";

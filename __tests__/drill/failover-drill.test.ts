@@ -2,7 +2,8 @@
 // `npm run drill`, never asserted here. Three nodes in network namespaces (addresses from
 // 198.51.100.0/24 exist only inside them), built from the rendered cloud-init files, under a write
 // load that records every acknowledged transaction.
-import { DrillEstate } from "../../drill/estate";
+import { DrillLab } from "../../drill/drill-lab";
+import { checkPrerequisites, defaultInputs, describeProblems } from "../../drill/prerequisites";
 import {
   DrillContext,
   failoverLog,
@@ -19,20 +20,25 @@ import {
 
 // The drill's progress on stderr: on a failure, it says what the estate was doing.
 const log = (line: string) => process.stderr.write(`[drill] ${line}\n`);
-let estate: DrillEstate;
+let lab: DrillLab;
 let context: DrillContext;
 let unplanned: UnplannedResult;
 
 beforeAll(async () => {
-  estate = new DrillEstate({ portBase: 47400, log });
-  await estate.build();
-  context = await startDrill(estate, log, 100);
+  const portBase = Number(process.env.DRILL_PORT_BASE ?? 47400);
+  const problems = await checkPrerequisites(defaultInputs(portBase));
+  if (problems.length > 0) {
+    throw new Error(describeProblems(problems));
+  }
+  lab = new DrillLab({ portBase, log });
+  await lab.build();
+  context = await startDrill(lab, log, 100);
 }, 600_000);
 
 afterAll(async () => {
   await context?.writer.stop();
   await context?.observer.stop();
-  estate?.cleanup();
+  lab?.cleanup();
 });
 
 test("planned switchover: the standby becomes the writable primary and no acknowledged transaction is lost", async () => {
@@ -47,8 +53,8 @@ test("planned switchover: the standby becomes the writable primary and no acknow
 test("unplanned: after kill -9 of the primary, the standby is promoted and only it accepts writes", async () => {
   unplanned = await unplannedFailover(context);
   expect(unplanned.new_primary).not.toBe(unplanned.old_primary);
-  expect(await estate.isWritable(unplanned.new_primary)).toBe(true);
-  expect(await estate.isWritable(unplanned.old_primary)).toBe(false);
+  expect(await lab.isWritable(unplanned.new_primary)).toBe(true);
+  expect(await lab.isWritable(unplanned.old_primary)).toBe(false);
   expect(unplanned.double_writable_samples).toBe(0);
 }, 600_000);
 

@@ -165,9 +165,14 @@ export const estateSchema = z
       .object({
         ttl: z.number().int().min(30, "must be at least 30 seconds").max(60, "must be at most 60 seconds so failover reaches clients within a minute").default(60),
         healthCheckIntervalSeconds: z.number().int().min(10).max(3600).default(60),
+        /**
+         * The data node that last held the writable database. The clients' hard-coded DNS fallback
+         * lists its address first; set it to standby after a failover that lasts, and deploy.
+         */
+        lastKnownPrimary: z.enum(["primary", "standby"], { message: "must be primary or standby: the data node that last held the writable database" }).default("primary"),
       })
       .strict()
-      .default({ ttl: 60, healthCheckIntervalSeconds: 60 }),
+      .default({ ttl: 60, healthCheckIntervalSeconds: 60, lastKnownPrimary: "primary" }),
     primary: z
       .object({
         ipv4: publicIpv4,

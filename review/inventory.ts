@@ -1,4 +1,5 @@
 import { backupPlans } from "./backups";
+import { clientFallbackSection } from "./client-fallback";
 import { CostEstimate, money } from "./cost";
 import { dnsRecords, healthMonitors, LoadBalancerRow, PoolStep } from "./dns";
 import { firewallRules } from "./firewall";
@@ -49,6 +50,8 @@ export function inventorySections(
       healthMonitors(synth).map((m) => [m.name, m.type, m.path, m.port, m.intervalSeconds, m.timeoutSeconds, m.retries, m.expectedCodes]),
     ),
   ]));
+
+  out.push(...details("Client DNS fallback", clientFallbackSection(synth)));
 
   const firewall: string[] = [];
   const rules = firewallRules(synth, nodes);

@@ -6,6 +6,7 @@ import { Construct } from "constructs";
 import { NodeConfig, NodeRole, NodeSecrets, renderCloudConfig, renderNoCloudMetaData, renderNoCloudNetworkConfig, SeedNetwork } from "../cloud-init";
 import { NodeContext, nodeConfiguration, nodeFqdn, seedNetwork } from "./node-configuration";
 import { CloudNode } from "../constructs/cloud-node";
+import { ClientFallbackOutput } from "../constructs/client-fallback-output";
 import { cloudVariants } from "../constructs/cloud-variants";
 import { EstateSecrets } from "../constructs/estate-secrets";
 import { FailoverDns } from "../constructs/failover-dns";
@@ -117,6 +118,12 @@ export class EstateStack extends TerraformStack {
       standbyIpv4: standby.publicIpv4,
     });
 
+    new ClientFallbackOutput(this, "client-fallback", {
+      domain: estate.domain,
+      hostnames: estate.hostnames,
+      lastKnownPrimary: estate.dns.lastKnownPrimary,
+      addresses: { primary: estate.primary.ipv4, standby: standby.publicIpv4 },
+    });
     new TerraformOutput(this, "standby-ipv4", { value: standby.publicIpv4 });
     new TerraformOutput(this, "witness-ipv4", { value: witness.publicIpv4 });
     new TerraformOutput(this, "database-url", {

@@ -198,6 +198,24 @@ export class DrillLab {
     return faults.heal(this.nodes[role]);
   }
 
+  /** A few percent of `role`'s packets to and from `peers` lost, and blackouts made possible (see blackout). */
+  flakyWan(role: DataRole, peers: readonly NodeRole[], lossPercent: number): Promise<void> {
+    return faults.applyFlakyWan(this.nodes[role], peers.map((peer) => this.nodes[peer].address), lossPercent, this.root);
+  }
+
+  /** Drops all traffic between `role` and `peer` for `ms`; needs flakyWan on `role` first. */
+  blackout(role: DataRole, peer: NodeRole, ms: number): Promise<void> {
+    return faults.blackout(this.nodes[role], this.nodes[peer].address, ms);
+  }
+
+  flakyWanDrops(role: DataRole): Promise<{ blackout: number; loss: number }> {
+    return faults.flakyWanDrops(this.nodes[role]);
+  }
+
+  calmWan(role: DataRole): Promise<void> {
+    return faults.removeFlakyWan(this.nodes[role]);
+  }
+
   // ---------------------------------------------------------------- node scripts
 
   healthz(role: DataRole): Promise<{ ok: boolean; text: string }> {

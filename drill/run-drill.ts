@@ -8,6 +8,9 @@
 //   DRILL_PARTITION_SECONDS how long the standby stays cut off (default 65)
 //   DRILL_PORT_BASE         PostgreSQL ports are base+1..3, the alert webhook base+9 (default 47300)
 //   DRILL_KEEP=1            keep the temp folder (logs, data directories) for inspection
+//   DRILL_FLAKY_WAN_SECONDS how long the flaky-WAN scenario lasts (default 600; 0 leaves it out)
+//   DRILL_FLAKY_WAN_LOSS_PERCENT packets lost between the sites during it (default 3)
+//   DRILL_SEED              seeds the flaky WAN's blackout schedule (default: from the clock)
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -15,6 +18,7 @@ import { readCommandLine } from "../tools/command-line";
 import { DrillLab } from "./drill-lab";
 import { DEFAULT_PORT_BASE } from "./lab/layout";
 import { checkPrerequisites, defaultInputs, describeProblems } from "./prerequisites";
+import { FLAKY_WAN, FlakyWanOptions, FlakyWanRuns, flakyWan, repeatFlakyWan } from "./flaky-wan";
 import { repeatableScenarios, RepeatedRuns, repeatScenario } from "./repeated-runs";
 import {
   DrillContext,
@@ -34,15 +38,20 @@ import {
 
 const log = (line: string) => console.error(`[drill ${new Date().toISOString().slice(11, 19)}] ${line}`);
 
+const scenarioNames = [...Object.keys(repeatableScenarios), FLAKY_WAN];
+
 const usage = `usage: sudo npm run drill [-- --scenario NAME --runs N] [--help]
 
 Builds witness, primary and standby in network namespaces from the rendered files, runs the
 failover scenarios under a write load, prints a table and writes drill-report.json (about 4
 minutes). Settings from the environment: DRILL_WRITE_RATE (default 100 per second),
-DRILL_PARTITION_SECONDS (65), DRILL_PORT_BASE (47300), DRILL_KEEP=1 to keep the work folder.
+DRILL_PARTITION_SECONDS (65), DRILL_PORT_BASE (47300), DRILL_KEEP=1 to keep the work folder,
+DRILL_FLAKY_WAN_SECONDS (600; 0 leaves the flaky WAN out), DRILL_FLAKY_WAN_LOSS_PERCENT (3),
+DRILL_SEED (the flaky WAN's blackout schedule; default from the clock).
 
-  --scenario NAME   run only NAME (${Object.keys(repeatableScenarios).join(", ")}), --runs times
-                    in one drill, and merge min/median/max into drill-report.json under "repeated"
+  --scenario NAME   run only NAME (${scenarioNames.join(", ")}), --runs times in one drill,
+                    and merge into drill-report.json: min/median/max under "repeated", or the
+                    flaky WAN's runs under "flaky_wan"
   --runs N          1 to 20 (default 3)`;
 
 async function main(): Promise<number> {
@@ -57,12 +66,17 @@ async function main(): Promise<number> {
   }
   const { scenario, runs = "3" } = commandLine.values;
   const runCount = Number(runs);
-  if (scenario !== undefined && !(scenario in repeatableScenarios)) {
-    console.error(`drill: --scenario ${scenario} is not one of ${Object.keys(repeatableScenarios).join(", ")}; see npm run drill -- --help`);
+  if (scenario !== undefined && !scenarioNames.includes(scenario)) {
+    console.error(`drill: --scenario ${scenario} is not one of ${scenarioNames.join(", ")}; see npm run drill -- --help`);
     return 2;
   }
   if (!Number.isInteger(runCount) || runCount < 1 || runCount > 20) {
     console.error(`drill: --runs must be a whole number from 1 to 20, got ${runs}; see npm run drill -- --help`);
+    return 2;
+  }
+  const flaky = flakyWanOptions();
+  if (typeof flaky === "string") {
+    console.error(`drill: ${flaky}; see npm run drill -- --help`);
     return 2;
   }
   const portBase = Number(process.env.DRILL_PORT_BASE ?? DEFAULT_PORT_BASE);
@@ -92,6 +106,15 @@ async function main(): Promise<number> {
   log(`formation built in ${Math.round((Date.now() - started) / 1000)} s`);
   const settings = await monitorSettings(lab);
   const context: DrillContext = await startDrill(lab, log, writeRate);
+  if (scenario === FLAKY_WAN) {
+    if (flaky.seconds === 0) {
+      throw new Error("--scenario flaky-wan with DRILL_FLAKY_WAN_SECONDS=0 has nothing to run");
+    }
+    const runs = await repeatFlakyWan(context, runCount, flaky);
+    await context.writer.stop();
+    await context.observer.stop();
+    return reportFlakyWan(runs);
+  }
   if (scenario !== undefined) {
     const repeated = await repeatScenario(context, scenario, runCount);
     await context.writer.stop();
@@ -109,6 +132,10 @@ async function main(): Promise<number> {
   log(`rejoin: ok ${rejoined.ok}, secondary after ${rejoined.seconds_to_secondary} s, ${rejoined.writes_accepted_on_old_primary} writes accepted on the old primary`);
   const cut = await partition(context, holdSeconds);
   log(`partition: promoted ${cut.promoted}`);
+  const wan = flaky.seconds > 0 ? await flakyWan(context, flaky) : undefined;
+  if (wan) {
+    log(`flaky WAN: ${wan.failovers} failovers, ${wan.write_errors} write errors, longest write gap ${wan.max_write_gap_seconds} s`);
+  }
   const rebuilt = await witnessRebuild(context);
   log(`witness rebuild: ok ${rebuilt.ok}, healthy after ${rebuilt.seconds_to_healthy} s, write outage ${rebuilt.write_outage_seconds} s`);
   const reinstalled = await reinstallAndFailback(context, "primary");
@@ -141,6 +168,7 @@ async function main(): Promise<number> {
     unplanned_postmaster_only: postmasterOnly,
     rejoin: rejoined,
     partition: cut,
+    ...(wan ? { flaky_wan: wan } : {}),
     witness_rebuild: rebuilt,
     reinstall: reinstalled,
     healthz,
@@ -156,6 +184,9 @@ async function main(): Promise<number> {
     ["unplanned (kill -9 keeper tree + postmaster)", yes(unplanned.double_writable_samples === 0), `${unplanned.rto_seconds} s`, unplanned.lost_transactions, `${unplanned.old_primary} -> ${unplanned.new_primary}; async replication`],
     ["unplanned variant: kill -9 postmaster only", yes(postmasterOnly.double_writable_samples === 0), `${postmasterOnly.rto_seconds} s`, postmasterOnly.lost_transactions, postmasterOnly.failed_over ? `failed over to ${postmasterOnly.new_primary}` : `no failover: the keeper restarted PostgreSQL on ${postmasterOnly.old_primary}`],
     ["partition (standby cut off from primary)", yes(!cut.promoted && cut.primary_acks_last_10s > 0), "-", cut.lost_transactions, `held ${cut.held_seconds} s; promoted: ${cut.promoted}; primary writes during: ${cut.primary_acks_during_partition}; max write gap ${cut.max_write_gap_seconds} s`],
+    ...(wan
+      ? [["flaky WAN (1-4 s blackouts, loss)", yes(wan.ok), "-", wan.lost_transactions, `${wan.seconds} s, ${flakyWanNotes(wan)}`]]
+      : []),
     ["rejoin (old primary restarted)", yes(rejoined.ok), `${rejoined.seconds_to_secondary} s to secondary`, "-", `${rejoined.writes_accepted_on_old_primary} of ${rejoined.probes} probe writes accepted on the old primary; pg_rewind in log: ${rejoined.pg_rewind_in_keeper_log}`],
     ["witness lost and rebuilt (empty monitor)", yes(rebuilt.ok), "-", rebuilt.lost_transactions, `formation healthy after ${rebuilt.seconds_to_healthy} s, primary kept (${rebuilt.primary_after}); longest write outage ${rebuilt.write_outage_seconds} s`],
     ["primary lost, reinstalled from its seed, failback", yes(reinstalled.ok), `${reinstalled.failover.rto_seconds} s`, reinstalled.failover.lost_transactions + reinstalled.failback.lost_transactions, `standby again after ${reinstalled.seconds_to_secondary} s; failback switchover ${reinstalled.failback.rto_seconds} s, ${reinstalled.failback.lost_transactions} lost`],
@@ -171,6 +202,45 @@ async function main(): Promise<number> {
   console.log(`\n## Failover drill (${report.generated_at})\n\n${table}\n\nReport: ${reportPath}`);
   const failed = rows.some((row) => row[1] === "FAIL");
   return failed ? 1 : 0;
+}
+
+/** The flaky WAN's settings from the environment, or what is wrong with them. */
+function flakyWanOptions(): FlakyWanOptions | string {
+  const seconds = Number(process.env.DRILL_FLAKY_WAN_SECONDS ?? 600);
+  const lossPercent = Number(process.env.DRILL_FLAKY_WAN_LOSS_PERCENT ?? 3);
+  const seed = Number(process.env.DRILL_SEED ?? Date.now() % 2 ** 31);
+  if (!Number.isInteger(seconds) || seconds < 0) {
+    return `DRILL_FLAKY_WAN_SECONDS must be a whole number of seconds, got ${process.env.DRILL_FLAKY_WAN_SECONDS}`;
+  }
+  if (!Number.isInteger(lossPercent) || lossPercent < 0 || lossPercent > 100) {
+    return `DRILL_FLAKY_WAN_LOSS_PERCENT must be a whole number from 0 to 100, got ${process.env.DRILL_FLAKY_WAN_LOSS_PERCENT}`;
+  }
+  if (!Number.isInteger(seed)) {
+    return `DRILL_SEED must be a whole number, got ${process.env.DRILL_SEED}`;
+  }
+  return { seconds, lossPercent, seed };
+}
+
+function flakyWanNotes(run: { failovers: number; write_errors: number; max_write_gap_seconds: number; blackouts: Record<string, { count: number; longest_seconds: number }> }): string {
+  const blackouts = Object.entries(run.blackouts).map(([link, b]) => `${link} ${b.count} (longest ${b.longest_seconds} s)`);
+  return `failovers ${run.failovers}; blackouts ${blackouts.join(", ")}; write errors ${run.write_errors}; longest write gap ${run.max_write_gap_seconds} s`;
+}
+
+/** Merges the runs into drill-report.json under `flaky_wan`, prints their table; fails on a failover, a lost write or split brain. */
+function reportFlakyWan(runs: FlakyWanRuns): number {
+  const reportPath = path.join(__dirname, "..", "drill-report.json");
+  const report = fs.existsSync(reportPath) ? JSON.parse(fs.readFileSync(reportPath, "utf8")) : {};
+  report.flaky_wan = { generated_at: new Date().toISOString(), ...runs };
+  fs.writeFileSync(reportPath, JSON.stringify(report, null, 2) + "\n");
+  console.log(
+    [
+      "\n| flaky WAN run | seconds | seed | result | lost | notes |",
+      "| --- | --- | --- | --- | --- | --- |",
+      ...runs.runs.map((run, i) => `| ${i + 1} | ${run.seconds} | ${run.seed} | ${run.ok ? "pass" : "FAIL"} | ${run.lost_transactions} | ${flakyWanNotes(run)} |`),
+      `\nReport: ${reportPath} (flaky_wan)`,
+    ].join("\n"),
+  );
+  return runs.ok ? 0 : 1;
 }
 
 /** Merges the runs into drill-report.json under `repeated`, prints their table; fails on a lost write or split brain. */

@@ -32,8 +32,8 @@ export interface DrillContext {
   accountedUntil: number;
 }
 
-const acks = (writer: LoadProcess, from: number, to = Infinity) => writer.events.filter((e) => e.e === "ack" && e.t >= from && e.t <= to);
-const seconds = (ms: number) => Math.round(ms / 10) / 100;
+export const acks = (writer: LoadProcess, from: number, to = Infinity) => writer.events.filter((e) => e.e === "ack" && e.t >= from && e.t <= to);
+export const seconds = (ms: number) => Math.round(ms / 10) / 100;
 const other = (role: DataRole): DataRole => (role === "primary" ? "standby" : "primary");
 
 /** Starts the load and the writable-node observer, once the formation is up. */
@@ -76,7 +76,7 @@ function samples(context: DrillContext, from: number, to = Infinity): LoadEvent[
   return context.observer.events.filter((e) => e.e === "observe" && e.t >= from && e.t <= to);
 }
 
-function doubleWritable(context: DrillContext, from: number, to = Infinity): number {
+export function doubleWritable(context: DrillContext, from: number, to = Infinity): number {
   return samples(context, from, to).filter((e) => (e.w as string[]).length > 1).length;
 }
 
@@ -84,7 +84,7 @@ function doubleWritable(context: DrillContext, from: number, to = Infinity): num
  * Acknowledged ids the node does not hold, among those acknowledged since the previous scenario's
  * check and up to `to`: each loss is counted once, by the scenario that caused it.
  */
-async function lostOn(context: DrillContext, role: DataRole, to: number): Promise<{ acknowledged: number; lost: number[] }> {
+export async function lostOn(context: DrillContext, role: DataRole, to: number): Promise<{ acknowledged: number; lost: number[] }> {
   const acknowledged = acks(context.writer, context.accountedUntil + 1, to).map((e) => e.id as number);
   context.accountedUntil = to;
   const stored = await context.lab.storedIds(role);
@@ -102,7 +102,7 @@ function lastAckBefore(context: DrillContext, before: number): LoadEvent | undef
 }
 
 /** The longest time without an acknowledged write in [from, to]: the write outage. */
-function longestWriteGap(context: DrillContext, from: number, to: number): number {
+export function longestWriteGap(context: DrillContext, from: number, to: number): number {
   const times = [from, ...acks(context.writer, from, to).map((e) => e.t), to];
   return Math.max(...times.slice(1).map((t, i) => t - times[i]));
 }
@@ -121,7 +121,7 @@ async function followsPrimary(context: DrillContext, standby: DataRole): Promise
 }
 
 /** Lets the writer settle on the new primary, so the acknowledgements compared are complete. */
-async function settle(context: DrillContext, role: DataRole): Promise<number> {
+export async function settle(context: DrillContext, role: DataRole): Promise<number> {
   const now = Date.now();
   await firstAckOn(context, role, now, 60);
   return Date.now();

@@ -15,11 +15,20 @@ test("the repeatable scenarios are the timed ones", () => {
 });
 
 test.each([
-  [["--scenario", "partition"], /--scenario partition is not one of planned, unplanned, postmaster-only/],
+  [["--scenario", "partition"], /--scenario partition is not one of planned, unplanned, postmaster-only, flaky-wan/],
   [["--scenario", "planned", "--runs", "0"], /--runs must be a whole number from 1 to 20, got 0/],
   [["--scenario", "planned", "--runs", "2.5"], /--runs must be a whole number from 1 to 20, got 2\.5/],
 ])("refuses %j with a message and exit 2", (args, message) => {
   const result = spawnSync("npx", ["ts-node", "--transpile-only", path.join(__dirname, "../../drill/run-drill.ts"), ...args], { encoding: "utf8" });
   expect(result.stderr).toMatch(message);
+  expect(result.status).toBe(2);
+});
+
+test("refuses a flaky WAN loss that is not a percentage, with a message and exit 2", () => {
+  const result = spawnSync("npx", ["ts-node", "--transpile-only", path.join(__dirname, "../../drill/run-drill.ts"), "--scenario", "flaky-wan"], {
+    encoding: "utf8",
+    env: { ...process.env, DRILL_FLAKY_WAN_LOSS_PERCENT: "120" },
+  });
+  expect(result.stderr).toMatch(/DRILL_FLAKY_WAN_LOSS_PERCENT must be a whole number from 0 to 100, got 120/);
   expect(result.status).toBe(2);
 });

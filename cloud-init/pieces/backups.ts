@@ -47,7 +47,11 @@ export const backupScripts = [
   "backups/enable-wal-archiving.sh",
   "backups/media-cold-sync.sh",
   "backups/zfs-snapshots.sh",
+  "backups/estate-pitr.sh",
 ] as const;
+
+/** The operator's point-in-time recovery command (README, "Ransomware"): runs the shipped script. */
+export const pitrCommand = "/usr/local/sbin/estate-pitr";
 
 /** Paths a pgBackRest configuration names; production values come from backupPaths. */
 export interface PgbackrestLocations {
@@ -132,6 +136,7 @@ export function backups(node: NodeConfig, options: BackupsOptions = {}): CloudCo
     // Holds the off-site credentials when configured: readable by root and postgres only. Deferred
     // until the packages have made the postgres group (and replaced the package's own file).
     { path: backupPaths.pgbackrestConf, content: pgbackrest, permissions: "0640", owner: "root:postgres", defer: true },
+    { ...installScript("backups/estate-pitr"), path: pitrCommand },
     { path: backupPaths.cronFile, content: readCloudInitFile("backups/dr-estate-backups.cron"), permissions: "0644" },
     { path: "/etc/logrotate.d/dr-estate-backups", content: readCloudInitFile("backups/logrotate.conf"), permissions: "0644" },
   ];

@@ -30,6 +30,7 @@ interface Blackout {
 export interface FlakyWanResult {
   readonly ok: boolean;
   readonly seconds: number;
+  readonly blackout_range_seconds: readonly [number, number];
   readonly seed: number;
   readonly loss_percent: number;
   readonly primary_before: DataRole;
@@ -120,7 +121,8 @@ export async function flakyWan(context: DrillContext, options: FlakyWanOptions):
   const standby = before.secondary;
   const start = Date.now();
   const until = start + options.seconds * 1000;
-  log(`flaky WAN: ${options.seconds} s of 1-4 s blackouts ${primary}<->witness and ${primary}<->${standby}, ${options.lossPercent} % loss between the sites (seed ${options.seed})`);
+  const [shortest, longest] = options.blackoutSeconds ?? [1, 4];
+  log(`flaky WAN: ${options.seconds} s of ${shortest}-${longest} s blackouts ${primary}<->witness and ${primary}<->${standby}, ${options.lossPercent} % loss between the sites (seed ${options.seed})`);
   await lab.flakyWan(primary, ["witness", standby], options.lossPercent);
   await lab.flakyWan(standby, ["witness"], options.lossPercent);
   const blackouts: Blackout[] = [];
@@ -156,6 +158,7 @@ export async function flakyWan(context: DrillContext, options: FlakyWanOptions):
   return {
     ok: failovers === 0 && lost.length === 0 && double === 0,
     seconds: seconds(end - start),
+    blackout_range_seconds: options.blackoutSeconds ?? [1, 4],
     seed: options.seed,
     loss_percent: options.lossPercent,
     primary_before: primary,

@@ -10,6 +10,7 @@
 //   DRILL_KEEP=1            keep the temp folder (logs, data directories) for inspection
 //   DRILL_FLAKY_WAN_SECONDS how long the flaky-WAN scenario lasts (default 600; 0 leaves it out)
 //   DRILL_FLAKY_WAN_LOSS_PERCENT packets lost between the sites during it (default 3)
+//   DRILL_FLAKY_WAN_BLACKOUT_SECONDS shortest-longest blackout (default 1-4)
 //   DRILL_SEED              seeds the flaky WAN's blackout schedule (default: from the clock)
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -47,7 +48,8 @@ failover scenarios under a write load, prints a table and writes drill-report.js
 minutes). Settings from the environment: DRILL_WRITE_RATE (default 100 per second),
 DRILL_PARTITION_SECONDS (65), DRILL_PORT_BASE (47300), DRILL_KEEP=1 to keep the work folder,
 DRILL_FLAKY_WAN_SECONDS (600; 0 leaves the flaky WAN out), DRILL_FLAKY_WAN_LOSS_PERCENT (3),
-DRILL_SEED (the flaky WAN's blackout schedule; default from the clock).
+DRILL_FLAKY_WAN_BLACKOUT_SECONDS (1-4), DRILL_SEED (the flaky WAN's blackout schedule; default
+from the clock).
 
   --scenario NAME   run only NAME (${scenarioNames.join(", ")}), --runs times in one drill,
                     and merge into drill-report.json: min/median/max under "repeated", or the
@@ -185,7 +187,7 @@ async function main(): Promise<number> {
     ["unplanned variant: kill -9 postmaster only", yes(postmasterOnly.double_writable_samples === 0), `${postmasterOnly.rto_seconds} s`, postmasterOnly.lost_transactions, postmasterOnly.failed_over ? `failed over to ${postmasterOnly.new_primary}` : `no failover: the keeper restarted PostgreSQL on ${postmasterOnly.old_primary}`],
     ["partition (standby cut off from primary)", yes(!cut.promoted && cut.primary_acks_last_10s > 0), "-", cut.lost_transactions, `held ${cut.held_seconds} s; promoted: ${cut.promoted}; primary writes during: ${cut.primary_acks_during_partition}; max write gap ${cut.max_write_gap_seconds} s`],
     ...(wan
-      ? [["flaky WAN (1-4 s blackouts, loss)", yes(wan.ok), "-", wan.lost_transactions, `${wan.seconds} s, ${flakyWanNotes(wan)}`]]
+      ? [[`flaky WAN (${wan.blackout_range_seconds.join("-")} s blackouts, ${wan.loss_percent} % loss)`, yes(wan.ok), "-", wan.lost_transactions, `${wan.seconds} s, ${flakyWanNotes(wan)}`]]
       : []),
     ["rejoin (old primary restarted)", yes(rejoined.ok), `${rejoined.seconds_to_secondary} s to secondary`, "-", `${rejoined.writes_accepted_on_old_primary} of ${rejoined.probes} probe writes accepted on the old primary; pg_rewind in log: ${rejoined.pg_rewind_in_keeper_log}`],
     ["witness lost and rebuilt (empty monitor)", yes(rebuilt.ok), "-", rebuilt.lost_transactions, `formation healthy after ${rebuilt.seconds_to_healthy} s, primary kept (${rebuilt.primary_after}); longest write outage ${rebuilt.write_outage_seconds} s`],
@@ -218,7 +220,11 @@ function flakyWanOptions(): FlakyWanOptions | string {
   if (!Number.isInteger(seed)) {
     return `DRILL_SEED must be a whole number, got ${process.env.DRILL_SEED}`;
   }
-  return { seconds, lossPercent, seed };
+  const blackout = (process.env.DRILL_FLAKY_WAN_BLACKOUT_SECONDS ?? "1-4").split("-").map(Number);
+  if (blackout.length !== 2 || !blackout.every((n) => Number.isFinite(n) && n > 0) || blackout[0] > blackout[1]) {
+    return `DRILL_FLAKY_WAN_BLACKOUT_SECONDS must be SHORTEST-LONGEST in seconds (e.g. 1-4), got ${process.env.DRILL_FLAKY_WAN_BLACKOUT_SECONDS}`;
+  }
+  return { seconds, lossPercent, seed, blackoutSeconds: [blackout[0], blackout[1]] };
 }
 
 function flakyWanNotes(run: { failovers: number; write_errors: number; max_write_gap_seconds: number; blackouts: Record<string, { count: number; longest_seconds: number }> }): string {

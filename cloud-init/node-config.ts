@@ -79,10 +79,15 @@ export interface NodeConfig {
   readonly dataDevice?: string;
   readonly secrets: NodeSecrets;
   /**
-   * Inbound rules the node's own firewall enforces. Default: none, for cloud nodes that sit behind
-   * their provider's firewall; the bare-metal primary gets the same rules its peers get in the cloud.
+   * Inbound rules the node's own firewall enforces: on a cloud node the same as its provider
+   * firewall's. Default: no host firewall (the lab's containers).
    */
   readonly hostFirewallRules?: readonly FirewallRule[];
+  /**
+   * Route outgoing IPv4 through the reserved IP (DigitalOcean, where a droplet otherwise sends from
+   * its own address). Default: no, the node already sends from its reserved address (Hetzner).
+   */
+  readonly egressThroughReservedIp?: boolean;
   /** Off-site pgBackRest repository for the data nodes. Default: none, backups stay on the node. */
   readonly offsiteBackups?: OffsiteRepository;
 }

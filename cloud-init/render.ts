@@ -11,12 +11,13 @@ import { monitoring } from "./pieces/monitoring";
 import { nats } from "./pieces/nats";
 import { nginxRtmp } from "./pieces/nginx-rtmp";
 import { postgres } from "./pieces/postgres";
+import { reservedIpEgress } from "./pieces/reserved-ip-egress";
 
 /** What each role runs, in the order cloud-init should set it up. */
 const piecesByRole: Record<NodeRole, ReadonlyArray<(node: NodeConfig) => CloudConfigPart>> = {
-  primary: [estateSettings, hardening, hostFirewall, postgres, failover, backups, nats, nginxRtmp, monitoring],
-  standby: [estateSettings, hardening, hostFirewall, postgres, failover, backups, nats, nginxRtmp, monitoring],
-  witness: [estateSettings, hardening, hostFirewall, postgres, failover, monitoring],
+  primary: [estateSettings, hardening, hostFirewall, reservedIpEgress, postgres, failover, backups, nats, nginxRtmp, monitoring],
+  standby: [estateSettings, hardening, hostFirewall, reservedIpEgress, postgres, failover, backups, nats, nginxRtmp, monitoring],
+  witness: [estateSettings, hardening, hostFirewall, reservedIpEgress, postgres, failover, monitoring],
 };
 
 /** Renders the #cloud-config user-data of one node of the estate. */

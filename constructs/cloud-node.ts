@@ -2,13 +2,16 @@ import type { FirewallRule } from "../estate/firewall-rules";
 
 /** What the estate needs of a server on any cloud provider, whichever variant builds it. */
 export interface CloudNode {
-  /** Reserved public IPv4 that survives a rebuild of the server. */
+  /**
+   * Reserved public IPv4 that survives a rebuild of the server: what peers connect to, and the only
+   * address its outgoing connections come from, so peers' allow-lists name nothing a rebuild changes.
+   */
   readonly publicIpv4: string;
   /**
-   * Addresses the node's outgoing connections come from, for peers' allow-lists. The reserved
-   * address first; on DigitalOcean outgoing traffic leaves from the droplet's own address too.
+   * Whether the server must route its outgoing traffic through the reserved IP itself (DigitalOcean
+   * sends from the droplet's own address otherwise); Hetzner's primary IP is the server's own.
    */
-  readonly outboundIpv4s: string[];
+  readonly egressThroughReservedIp: boolean;
   /**
    * Whether the provider takes the user-data compressed as a whole (Hetzner); otherwise the
    * renderer compresses each file to stay within the provider's user-data limit.

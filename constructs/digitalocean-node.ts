@@ -17,6 +17,8 @@ const everywhere = [worldIpv4, worldIpv6];
 export class DigitalOceanNode extends Construct implements CloudNode {
   readonly publicIpv4: string;
   readonly compressesUserData = false;
+  /** The droplet's own address changes with every rebuild; cloud-init routes through the reserved IP. */
+  readonly egressThroughReservedIp = true;
   readonly dataDevice?: string;
   private readonly reservedIp: ReservedIp;
   private readonly volume?: Volume;
@@ -46,10 +48,6 @@ export class DigitalOceanNode extends Construct implements CloudNode {
       });
       this.dataDevice = `/dev/disk/by-id/scsi-0DO_Volume_${volumeName}`;
     }
-  }
-
-  get outboundIpv4s(): string[] {
-    return [this.publicIpv4, this.droplet.ipv4Address];
   }
 
   launchServer(userData: string): string {

@@ -15,6 +15,7 @@ import { terraformString } from "./terraform-string";
 export class HetznerNode extends Construct implements CloudNode {
   readonly publicIpv4: string;
   readonly compressesUserData = true;
+  readonly egressThroughReservedIp = false;
   readonly dataDevice?: string;
   private readonly primaryIp: PrimaryIp;
   private readonly volume?: Volume;
@@ -45,11 +46,6 @@ export class HetznerNode extends Construct implements CloudNode {
       });
       this.dataDevice = `/dev/disk/by-id/scsi-0HC_Volume_${this.volume.id}`;
     }
-  }
-
-  /** Hetzner sends from the primary IP, so peers need only that address. */
-  get outboundIpv4s(): string[] {
-    return [this.publicIpv4];
   }
 
   launchServer(userData: string): string {

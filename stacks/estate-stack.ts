@@ -13,7 +13,7 @@ import { FailoverDns } from "../constructs/failover-dns";
 import { OffsiteBackups } from "../constructs/offsite-backups";
 import { ConvergeTarget, EstateNodesOutput } from "../constructs/estate-nodes-output";
 import { PrimaryNode } from "../constructs/primary-node";
-import { CloudProvider, dataNodeInboundRules, Estate, hostCidr, nodeRoles, serverImages, witnessInboundRules } from "../estate";
+import { CloudProvider, dataNodeInboundRules, Estate, FirewallRule, hostCidr, nodeRoles, serverImages, witnessInboundRules } from "../estate";
 import { addEstatePolicies } from "../policies";
 import { pinProviderVersions } from "./provider-versions";
 import { configureStateBackend } from "./state-backend";
@@ -72,19 +72,26 @@ export class EstateStack extends TerraformStack {
 
     const peers = { primary: estate.primary.ipv4, standby: standby.publicIpv4, witness: witness.publicIpv4 };
     const nodeSecrets = Object.fromEntries(nodeRoles.map((role) => [role, secrets.nodeSecrets(role, nodeFqdn(estate, role), peers[role])])) as Record<NodeRole, NodeSecrets>;
-    const nodeConfig = (role: NodeRole, context: Pick<NodeContext, "dataDevice" | "hostFirewallRules"> = {}): NodeConfig =>
+    const nodeConfig = (role: NodeRole, context: Pick<NodeContext, "dataDevice" | "hostFirewallRules" | "egressThroughReservedIp"> = {}): NodeConfig =>
       nodeConfiguration(estate, role, { peers, secrets: nodeSecrets[role], offsiteBackups: offsiteBackups?.repository, ...context });
     const render = (config: NodeConfig, compressFiles: boolean) =>
       renderCloudConfig(config, { compressFiles, isDeployTimeValue: (text) => Token.isUnresolved(text) });
 
-    // The cloud servers first: a droplet's own outbound address exists only once the droplet does.
-    const standbyDocument = standby.launchServer(render(nodeConfig("standby", { dataDevice: standby.dataDevice }), !standby.compressesUserData));
-    const witnessDocument = witness.launchServer(render(nodeConfig("witness"), !witness.compressesUserData));
-    const cidrsOf = (node: CloudNode) => node.outboundIpv4s.map(hostCidr);
+    // Every node sends from its reserved address alone, so each allow-list names only the peers'
+    // reserved addresses: they exist before any server does (no server's user-data waits for
+    // another server) and they survive a rebuild. Provider and host firewalls get the same rules.
     const adminCidrs = estate.ssh.adminCidrs;
-    const primaryConfig = nodeConfig("primary", {
-      hostFirewallRules: dataNodeInboundRules({ adminCidrs, estatePeers: [...cidrsOf(standby), ...cidrsOf(witness)] }),
-    });
+    const peersOf = (role: NodeRole) => nodeRoles.filter((other) => other !== role).map((other) => hostCidr(peers[other]));
+    const inboundRules: Record<NodeRole, FirewallRule[]> = {
+      primary: dataNodeInboundRules({ adminCidrs, estatePeers: peersOf("primary") }),
+      standby: dataNodeInboundRules({ adminCidrs, estatePeers: peersOf("standby") }),
+      witness: witnessInboundRules({ adminCidrs, estatePeers: peersOf("witness") }),
+    };
+    const cloudNodeConfig = (role: "standby" | "witness", node: CloudNode) =>
+      nodeConfig(role, { dataDevice: node.dataDevice, hostFirewallRules: inboundRules[role], egressThroughReservedIp: node.egressThroughReservedIp });
+    const standbyDocument = standby.launchServer(render(cloudNodeConfig("standby", standby), !standby.compressesUserData));
+    const witnessDocument = witness.launchServer(render(cloudNodeConfig("witness", witness), !witness.compressesUserData));
+    const primaryConfig = nodeConfig("primary", { hostFirewallRules: inboundRules.primary });
     const primary = new PrimaryNode(this, "primary", {
       seed: {
         // The seed has no size limit: plain files, readable by the operator who installs it.
@@ -94,8 +101,8 @@ export class EstateStack extends TerraformStack {
       },
     });
     const documents: Record<NodeRole, string> = { primary: primary.userData, standby: standbyDocument, witness: witnessDocument };
-    standby.applyFirewall(dataNodeInboundRules({ adminCidrs, estatePeers: [hostCidr(estate.primary.ipv4), ...cidrsOf(witness)] }));
-    witness.applyFirewall(witnessInboundRules({ adminCidrs, estatePeers: [hostCidr(estate.primary.ipv4), ...cidrsOf(standby)] }));
+    standby.applyFirewall(inboundRules.standby);
+    witness.applyFirewall(inboundRules.witness);
     new EstateNodesOutput(this, "nodes", {
       nodes: Object.fromEntries(
         nodeRoles.map((role) => [role, { address: peers[role], document: documents[role], hostPublicKey: nodeSecrets[role].sshHostPublicKey }]),

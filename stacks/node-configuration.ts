@@ -13,8 +13,10 @@ export interface NodeContext {
   readonly offsiteBackups?: OffsiteRepository;
   /** Block device of a separate PostgreSQL data volume. */
   readonly dataDevice?: string;
-  /** Rules of the node's own firewall (the bare-metal primary). */
+  /** Rules of the node's own firewall. */
   readonly hostFirewallRules?: readonly FirewallRule[];
+  /** Whether the node must route its outgoing traffic through its reserved IP (DigitalOcean). */
+  readonly egressThroughReservedIp?: boolean;
 }
 
 /** The renderer's view of one node: the description's settings for `role` and the context's values. */
@@ -35,6 +37,7 @@ export function nodeConfiguration(estate: Estate, role: NodeRole, context: NodeC
     secrets: context.secrets,
     dataDevice: context.dataDevice,
     hostFirewallRules: context.hostFirewallRules,
+    egressThroughReservedIp: context.egressThroughReservedIp,
   };
 }
 

@@ -1,6 +1,6 @@
 // A node of the example estate as the renderer takes it: for the tests and the drill.
 import type { NodeConfig, NodeRole } from "../cloud-init";
-import { dataNodeInboundRules } from "../estate";
+import { dataNodeInboundRules, hostCidr, nodeRoles, witnessInboundRules } from "../estate";
 import type { TestCertificates } from "./test-certificates";
 
 const base64 = (text: string) => Buffer.from(text).toString("base64");
@@ -9,6 +9,7 @@ const base64 = (text: string) => Buffer.from(text).toString("base64");
 export function exampleNodeConfig(role: NodeRole, overrides: Partial<NodeConfig> = {}, certificates?: TestCertificates): NodeConfig {
   const pem = certificates ?? { caPem: "CA", certificatePem: "CERT", privateKeyPem: "KEY" };
   const peers = { primary: "203.0.113.10", standby: "198.51.100.20", witness: "198.51.100.30" };
+  const estatePeers = nodeRoles.filter((other) => other !== role).map((other) => hostCidr(peers[other]));
   return {
     role,
     estateName: "mhc-dr",
@@ -20,10 +21,7 @@ export function exampleNodeConfig(role: NodeRole, overrides: Partial<NodeConfig>
     backups: { hourlyRetentionHours: 48, dailyRetentionDays: 30, weeklyRetentionWeeks: 12 },
     alertWebhookUrl: "https://alerts.example.com/hooks/dr-estate",
     dataDevice: role === "standby" ? "/dev/disk/by-id/scsi-0HC_Volume_12345" : undefined,
-    hostFirewallRules:
-      role === "primary"
-        ? dataNodeInboundRules({ adminCidrs: ["198.51.100.0/24"], estatePeers: [`${peers.standby}/32`, `${peers.witness}/32`] })
-        : undefined,
+    hostFirewallRules: (role === "witness" ? witnessInboundRules : dataNodeInboundRules)({ adminCidrs: ["198.51.100.0/24"], estatePeers }),
     secrets: {
       replicationPassword: "replicationpassword0123456789abc",
       failoverMonitorPassword: "monitorpassword0123456789abcdefg",

@@ -1,12 +1,13 @@
-// The bare-metal primary's host firewall: /etc/nftables.conf as the rendered user-data ships it, checked
-// by nft, loaded into a network namespace of its own and probed with real TCP connections.
+// Every node's host firewall: /etc/nftables.conf as the rendered user-data ships it, checked by nft,
+// loaded into network namespaces of its own and probed with real TCP connections, inbound and to the
+// metadata address.
 import { ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { renderCloudConfig } from "../../cloud-init";
-import { hostFirewall } from "../../cloud-init/pieces/host-firewall";
-import { dataNodeInboundRules, FirewallRule } from "../../estate";
+import { hostFirewall, metadataServiceAddress } from "../../cloud-init/pieces/host-firewall";
+import { dataNodeInboundRules, FirewallRule, nodeRoles } from "../../estate";
 import { exampleNodeConfig } from "../support/example-node";
 import { parseCloudConfig, renderedFile } from "../support/rendered-files";
 
@@ -45,24 +46,33 @@ afterAll(() => {
 });
 
 describe("host firewall piece", () => {
-  it("ships nftables, the rendered ruleset and enables the service on the primary only", () => {
-    const primary = parseCloudConfig(renderCloudConfig(exampleNodeConfig("primary")));
-    expect(primary.packages).toContain("nftables");
-    expect(primary.runcmd).toContain("systemctl enable --now nftables");
-    expect(shippedConf).not.toMatch(/\{\{/);
-
-    for (const role of ["standby", "witness"] as const) {
-      const cloudNode = parseCloudConfig(renderCloudConfig(exampleNodeConfig(role)));
-      expect(cloudNode.write_files.map((file) => file.path)).not.toContain(confPath);
-      expect(cloudNode.runcmd ?? []).not.toContain("systemctl enable --now nftables");
+  it("ships nftables, the rendered ruleset and enables the service on every node", () => {
+    for (const role of nodeRoles) {
+      const node = parseCloudConfig(renderCloudConfig(exampleNodeConfig(role)));
+      expect(node.packages).toContain("nftables");
+      expect(node.runcmd).toContain("systemctl enable --now nftables");
+      expect(node.write_files.map((file) => file.path)).toContain(confPath);
     }
-    expect(hostFirewall(exampleNodeConfig("standby"))).toEqual({});
+    expect(shippedConf).not.toMatch(/\{\{/);
+    // A node given no rules (the lab's containers) gets no firewall at all.
+    expect(hostFirewall(exampleNodeConfig("standby", { hostFirewallRules: undefined }))).toEqual({});
   });
 
-  it("passes nft's own check (nft -c -f)", () => {
-    const check = spawnSync("nft", ["-c", "-f", shippedConfPath], { encoding: "utf8" });
+  it.each(nodeRoles)("the %s's ruleset passes nft's own check (nft -c -f)", (role) => {
+    const file = path.join(workDir, `${role}.conf`);
+    fs.writeFileSync(file, renderedFile(renderCloudConfig(exampleNodeConfig(role)), confPath));
+    const check = spawnSync("nft", ["-c", "-f", file], { encoding: "utf8" });
     expect(check.stderr).toBe("");
     expect(check.status).toBe(0);
+  });
+
+  it("gives the witness SSH from the admin network and the monitor's port from the data nodes, nothing public", () => {
+    const witness = renderedFile(renderCloudConfig(exampleNodeConfig("witness")), confPath);
+    const accepts = witness.split("\n").filter((line) => / tcp dport \d+ accept/.test(line)).map((line) => line.trim());
+    expect(accepts).toEqual([
+      'ip saddr { 198.51.100.0/24 } tcp dport 22 accept comment "SSH from admin networks"',
+      'ip saddr { 203.0.113.10/32, 198.51.100.20/32 } tcp dport 5432 accept comment "pg_auto_failover monitor from the data nodes"',
+    ]);
   });
 
   it("writes rulesets nft accepts when sources repeat or overlap, or use IPv6", () => {
@@ -148,18 +158,7 @@ describe("host firewall loaded into a network namespace", () => {
 
     // One listener per probed port, inside the server namespace (its own port space).
     for (const port of probePorts) {
-      const listener = spawn(
-        "ip",
-        ["netns", "exec", server, process.execPath, "-e",
-          `require("net").createServer((s) => s.end("open\\n")).listen(${port}, "::", () => console.log("listening"))`],
-        { stdio: ["ignore", "pipe", "inherit"] },
-      );
-      listeners.push(listener);
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`listener on ${port} did not start`)), 10000);
-        listener.stdout!.once("data", () => { clearTimeout(timer); resolve(); });
-        listener.once("exit", (code) => { clearTimeout(timer); reject(new Error(`listener on ${port} exited ${code}`)); });
-      });
+      listeners.push(await listen(server, port, "::"));
     }
   });
 
@@ -208,13 +207,84 @@ describe("host firewall loaded into a network namespace", () => {
   });
 });
 
+describe("the metadata address behind a cloud node's firewall", () => {
+  // The metadata service stands in as a listener on its address in a namespace of its own, linked to
+  // the node's namespace; 127.0.0.1 is the control that the node's other non-root traffic still flows.
+  const node = `drtest-md-${process.pid}-node`;
+  const metadataService = `drtest-md-${process.pid}-svc`;
+  const listeners: ChildProcess[] = [];
+  const nobody = 65534;
+
+  beforeAll(async () => {
+    if (!namespacesWork) {
+      return;
+    }
+    const witnessConf = path.join(workDir, "metadata-witness.conf");
+    fs.writeFileSync(witnessConf, renderedFile(renderCloudConfig(exampleNodeConfig("witness")), confPath));
+    ip("netns", "add", node);
+    ip("netns", "add", metadataService);
+    ip("link", "add", "drmd-node", "netns", node, "type", "veth", "peer", "name", "drmd-svc", "netns", metadataService);
+    for (const [namespace, link, address] of [
+      [node, "drmd-node", "169.254.0.2/16"],
+      [metadataService, "drmd-svc", `${metadataServiceAddress}/16`],
+    ] as const) {
+      inNamespace(namespace, "ip", "link", "set", "lo", "up");
+      inNamespace(namespace, "ip", "address", "add", address, "dev", link);
+      inNamespace(namespace, "ip", "link", "set", link, "up");
+    }
+    inNamespace(node, "nft", "-f", witnessConf);
+    listeners.push(await listen(metadataService, 80, "0.0.0.0"), await listen(node, 80, "127.0.0.1"));
+  });
+
+  afterAll(() => {
+    for (const listener of listeners) {
+      listener.kill("SIGKILL");
+    }
+    for (const namespace of [node, metadataService]) {
+      spawnSync("ip", ["netns", "del", namespace]);
+    }
+  });
+
+  itWithNamespaces("refuses every user but root, at once", async () => {
+    const metadata = { host: metadataServiceAddress, port: 80 };
+    const results = await Promise.all([
+      connect(node, metadata),
+      connect(node, metadata, nobody),
+      connect(node, { host: "127.0.0.1", port: 80 }, nobody),
+    ]);
+    expect(results).toEqual(["open", expect.stringMatching(/^error (ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|EACCES)$/), "open"]);
+  });
+});
+
+/** A TCP server in `namespace` that answers "open" to every connection, once it listens. */
+async function listen(namespace: string, port: number, host: string): Promise<ChildProcess> {
+  const listener = spawn(
+    "ip",
+    ["netns", "exec", namespace, process.execPath, "-e",
+      `require("net").createServer((s) => s.end("open\\n")).listen(${port}, ${JSON.stringify(host)}, () => console.log("listening"))`],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`listener on ${port} did not start`)), 10000);
+    listener.stdout!.once("data", () => { clearTimeout(timer); resolve(); });
+    listener.once("exit", (code) => { clearTimeout(timer); reject(new Error(`listener on ${port} exited ${code}`)); });
+  });
+  return listener;
+}
+
 /**
  * A TCP connection from `from` to `to`:`port`, made inside the client namespace. A dropped SYN never
  * gets an answer, so "blocked" is a connect that has not completed within a bounded wait.
  */
-function connectFrom(namespace: string, from: string, to: string, port: number): Promise<string> {
+async function connectFrom(namespace: string, from: string, to: string, port: number): Promise<string> {
+  return `${from} -> ${to}:${port} ${await connect(namespace, { host: to, port, localAddress: from })}`;
+}
+
+/** "open", "blocked" or "error CODE": a TCP connection inside `namespace`, made as `uid` when given. */
+function connect(namespace: string, target: { host: string; port: number; localAddress?: string }, uid?: number): Promise<string> {
   const script = `
-    const socket = require("net").connect({ host: ${JSON.stringify(to)}, port: ${port}, localAddress: ${JSON.stringify(from)} });
+    ${uid === undefined ? "" : `process.setgid(${uid}); process.setuid(${uid});`}
+    const socket = require("net").connect(${JSON.stringify(target)});
     const timer = setTimeout(() => { console.log("blocked"); process.exit(0); }, 3000);
     socket.on("data", (data) => { console.log(String(data).trim()); clearTimeout(timer); socket.destroy(); });
     socket.on("error", (error) => { console.log("error " + error.code); clearTimeout(timer); });`;
@@ -223,6 +293,6 @@ function connectFrom(namespace: string, from: string, to: string, port: number):
     let output = "";
     child.stdout!.on("data", (chunk) => (output += chunk));
     child.once("error", reject);
-    child.once("exit", () => resolve(`${from} -> ${to}:${port} ${output.trim()}`));
+    child.once("exit", () => resolve(output.trim()));
   });
 }

@@ -153,7 +153,7 @@ describe.each(["hetzner", "digitalocean"] as const)("the review of the example e
     expect(row(dns, "dns/healthz-monitor")).toEqual(["dns/healthz-monitor", "http", "/healthz", "80", "60", "5", "2", "200"]);
   });
 
-  test("shows each node's inbound firewall rules, the primary's from its nftables ruleset", () => {
+  test("shows each node's inbound firewall rules, the host firewalls' from their nftables rulesets", () => {
     const firewall = folded(markdown, "Firewall (inbound)");
     const perNode = (role: string) => {
       const start = firewall.indexOf(`### ${role}\n`);
@@ -161,15 +161,22 @@ describe.each(["hetzner", "digitalocean"] as const)("the review of the example e
       const end = firewall.indexOf("\n### ", start + 1);
       return rows(firewall.slice(start, end < 0 ? undefined : end)).slice(1);
     };
-    const byPort = (rules: string[][]) => new Map(rules.map((r) => [r[2], r]));
+    const byPort = (rules: string[][], enforcedBy?: string) =>
+      new Map(rules.filter((r) => enforcedBy === undefined || r[0] === enforcedBy).map((r) => [r[2], r]));
 
-    const standby = byPort(perNode("standby"));
+    const standby = byPort(perNode("standby"), expected[flavour].enforcedBy);
     expect([...standby.keys()].sort()).toEqual(["1935", "22", "4222", "443", "5432", "6222", "80", "9100", "9187"]);
     expect(standby.get("22")!.slice(0, 4)).toEqual([expected[flavour].enforcedBy, "tcp", "22", "198.51.100.0/24"]);
     expect(standby.get("443")![3]).toBe("anywhere (IPv4), anywhere (IPv6)");
     expect(standby.get("5432")![3]).toMatch(/^203\.0\.113\.10\/32, reserved IP of witness\/32/);
 
-    const witness = byPort(perNode("witness"));
+    // The cloud nodes' own nftables rules repeat their provider firewall's.
+    const standbyHost = byPort(perNode("standby"), "host nftables");
+    expect([...standbyHost.keys()].sort()).toEqual([...standby.keys()].sort());
+    expect(standbyHost.get("5432")![3]).toBe(standby.get("5432")![3]);
+
+    const witness = byPort(perNode("witness"), expected[flavour].enforcedBy);
+    expect([...byPort(perNode("witness"), "host nftables").keys()].sort()).toEqual(["22", "5432"]);
     // Prometheus and Alertmanager listen on loopback: no port of theirs is open.
     expect([...witness.keys()].sort()).toEqual(["22", "5432"]);
     expect(witness.get("5432")![3]).toMatch(/^203\.0\.113\.10\/32, reserved IP of standby\/32/);

@@ -4,10 +4,13 @@ import { renderTemplate } from "../files";
 import type { NodeConfig } from "../node-config";
 import { FirewallRule, protectedPorts, protectedPortsIn } from "../../estate/firewall-rules";
 
+/** Hetzner's and DigitalOcean's metadata service: it serves the user-data, secrets and all. */
+export const metadataServiceAddress = "169.254.169.254";
+
 /**
- * The bare-metal primary's own firewall (nftables), built from the same inbound rules as the cloud
- * firewalls of its peers. Cloud nodes (no hostFirewallRules) sit behind their provider's firewall
- * and get nothing from this piece.
+ * The node's own firewall (nftables): the inbound rules of its role, the same as its provider
+ * firewall on a cloud node (the bare-metal primary has none), and the metadata service for root
+ * only. A node without hostFirewallRules (the lab's containers) gets nothing from this piece.
  */
 export function hostFirewall(node: NodeConfig): CloudConfigPart {
   if (node.hostFirewallRules === undefined) {
@@ -18,7 +21,10 @@ export function hostFirewall(node: NodeConfig): CloudConfigPart {
     writeFiles: [
       {
         path: "/etc/nftables.conf",
-        content: renderTemplate("firewall/nftables.conf", { rules: nftablesRuleLines(node.hostFirewallRules) }),
+        content: renderTemplate("firewall/nftables.conf", {
+          rules: nftablesRuleLines(node.hostFirewallRules),
+          metadataAddress: metadataServiceAddress,
+        }),
         permissions: "0755",
         // After the packages: the nftables package ships /etc/nftables.conf as a conffile.
         defer: true,

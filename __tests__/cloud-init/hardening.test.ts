@@ -122,3 +122,40 @@ describe("unattended upgrades", () => {
     expect(parseCloudConfig(document).packages).toContain("unattended-upgrades");
   });
 });
+
+describe("other users' processes hidden in /proc", () => {
+  const script = `${nodePaths.scripts}/proc-hidepid.sh`;
+  const run = (fstab: string) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dr-estate-hidepid-"));
+    fs.writeFileSync(path.join(dir, "proc-hidepid.sh"), renderedFile(document, script));
+    fs.writeFileSync(path.join(dir, "fstab"), fstab);
+    // A proc of its own (new PID and mount namespaces), so the host's /proc is never remounted. A
+    // root process is looked for by uid 65534 before and after the script, and by root after.
+    const probe = `sleep 30 & pid=$!
+      seen() { "$@" sh -c "if test -e /proc/$pid; then echo visible; else echo hidden; fi"; }
+      before=$(seen setpriv --reuid=65534 --regid=65534 --clear-groups)
+      FSTAB=${dir}/fstab sh ${dir}/proc-hidepid.sh
+      echo "$before $(seen setpriv --reuid=65534 --regid=65534 --clear-groups) $(seen env)"; kill $pid`;
+    const result = spawnSync("unshare", ["--mount", "--pid", "--fork", "--mount-proc", "bash", "-c", probe], { encoding: "utf8" });
+    const written = fs.readFileSync(path.join(dir, "fstab"), "utf8");
+    fs.rmSync(dir, { recursive: true, force: true });
+    return { status: result.status, stderr: result.stderr, seen: result.stdout.trim(), fstab: written };
+  };
+
+  it("is run at first boot", () => {
+    expect(parseCloudConfig(document).runcmd).toContain(script);
+  });
+
+  it("hides a root process from another user at once, not from root, and keeps it in fstab", () => {
+    const result = run("UUID=0a1b / ext4 defaults 0 1\n");
+    expect(result.stderr).toBe("");
+    expect(result.seen).toBe("visible hidden visible");
+    expect(result.fstab).toBe("UUID=0a1b / ext4 defaults 0 1\nproc /proc proc defaults,hidepid=2 0 0\n");
+  });
+
+  it("replaces the options of an fstab proc line instead of adding a second", () => {
+    const result = run("proc /proc proc defaults 0 0\nUUID=0a1b / ext4 defaults 0 1\n");
+    expect(result.seen).toBe("visible hidden visible");
+    expect(result.fstab).toBe("proc /proc proc defaults,hidepid=2 0 0\nUUID=0a1b / ext4 defaults 0 1\n");
+  });
+});

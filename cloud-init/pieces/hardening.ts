@@ -1,11 +1,12 @@
 import type { CloudConfigPart } from "../cloud-config";
 import { readCloudInitFile, renderTemplate } from "../files";
-import { nodePaths } from "../node-paths";
+import { installScript, nodePaths } from "../node-paths";
 
 export const sshdDropInPath = "/etc/ssh/sshd_config.d/01-dr-estate.conf";
 
-/** SSH keys only, and unattended security upgrades. */
+/** SSH keys only, unattended security upgrades, and other users' processes hidden in /proc. */
 export function hardening(): CloudConfigPart {
+  const hideProcesses = installScript("hardening/proc-hidepid.sh");
   return {
     packages: ["unattended-upgrades"],
     writeFiles: [
@@ -13,8 +14,9 @@ export function hardening(): CloudConfigPart {
       // 50-cloud-init.conf may say PasswordAuthentication yes); ours must sort before them to win.
       { path: sshdDropInPath, content: renderSshdDropIn(nodePaths.sshHostKey), permissions: "0644" },
       { path: "/etc/apt/apt.conf.d/20auto-upgrades", content: readCloudInitFile("hardening/20auto-upgrades"), permissions: "0644" },
+      hideProcesses,
     ],
-    runcmd: ["systemctl reload ssh || systemctl reload sshd"],
+    runcmd: ["systemctl reload ssh || systemctl reload sshd", hideProcesses.path],
   };
 }
 

@@ -117,3 +117,11 @@ export async function checkPrerequisites(inputs: PrerequisiteInputs): Promise<st
 export function describeProblems(problems: readonly string[]): string {
   return `the drill cannot start (nothing was started):\n${problems.map((p) => `  - ${p}`).join("\n")}`;
 }
+
+/** For the drill's tests: throws the whole list when this machine cannot run a lab at `portBase`. */
+export async function requirePrerequisites(portBase: number): Promise<void> {
+  const problems = await checkPrerequisites(defaultInputs(portBase));
+  if (problems.length > 0) {
+    throw new Error(describeProblems(problems));
+  }
+}

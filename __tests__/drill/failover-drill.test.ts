@@ -3,7 +3,7 @@
 // 198.51.100.0/24 exist only inside them), built from the rendered cloud-init files, under a write
 // load that records every acknowledged transaction.
 import { DrillLab } from "../../drill/drill-lab";
-import { checkPrerequisites, defaultInputs, describeProblems } from "../../drill/prerequisites";
+import { requirePrerequisites } from "../../drill/prerequisites";
 import {
   DrillContext,
   failoverLog,
@@ -26,10 +26,7 @@ let unplanned: UnplannedResult;
 
 beforeAll(async () => {
   const portBase = Number(process.env.DRILL_PORT_BASE ?? 47400);
-  const problems = await checkPrerequisites(defaultInputs(portBase));
-  if (problems.length > 0) {
-    throw new Error(describeProblems(problems));
-  }
+  await requirePrerequisites(portBase);
   lab = new DrillLab({ portBase, log });
   await lab.build();
   context = await startDrill(lab, log, 100);

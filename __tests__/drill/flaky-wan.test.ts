@@ -4,7 +4,7 @@
 // measured by `npm run drill -- --scenario flaky-wan`, never asserted here.
 import { DrillLab } from "../../drill/drill-lab";
 import { FlakyWanResult, flakyWan } from "../../drill/flaky-wan";
-import { checkPrerequisites, defaultInputs, describeProblems } from "../../drill/prerequisites";
+import { requirePrerequisites } from "../../drill/prerequisites";
 import { DrillContext, startDrill } from "../../drill/scenarios";
 
 const log = (line: string) => process.stderr.write(`[flaky-wan] ${line}\n`);
@@ -15,10 +15,7 @@ let result: FlakyWanResult;
 beforeAll(async () => {
   // Ten above the failover drill's ports (base+1..3, base+9), so both labs can exist at once.
   const portBase = Number(process.env.DRILL_PORT_BASE ?? 47400) + 10;
-  const problems = await checkPrerequisites(defaultInputs(portBase));
-  if (problems.length > 0) {
-    throw new Error(describeProblems(problems));
-  }
+  await requirePrerequisites(portBase);
   lab = new DrillLab({ portBase, log });
   await lab.build();
   context = await startDrill(lab, log, 100);

@@ -17,6 +17,7 @@ const leftOut = [
   "/__tests__/cloud-init/failover-events\\.test\\.ts$", // PostgreSQL, runs as postgres (root)
   "/__tests__/cloud-init/hardening\\.test\\.ts$", // sshd in a namespace (root)
   "/__tests__/cloud-init/host-firewall\\.test\\.ts$", // nftables in network namespaces (root)
+  "/__tests__/cloud-init/reserved-ip-egress\\.test\\.ts$", // routes in a network namespace (root)
   "/__tests__/cloud-init/monitoring\\.test\\.ts$", // PostgreSQL, promtool rules tests, exporters
   "/__tests__/cloud-init/nats\\.test\\.ts$", // nats-server
   "/__tests__/stacks/client-fallback-resolution\\.test\\.ts$", // a hosts file bind-mounted in a mount namespace (root)

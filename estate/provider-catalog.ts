@@ -32,6 +32,9 @@ export const discontinuedSizesByProvider: Record<CloudProvider, Readonly<Record<
 /** DigitalOcean regions with Spaces (S3-compatible object storage), for off-site backups. */
 export const spacesRegions = ["nyc3", "ams3", "sgp1", "fra1", "sfo2", "sfo3", "syd1", "blr1", "lon1", "tor1", "atl1"] as const;
 
+/** Hetzner Object Storage locations (S3-compatible), for off-site backups: endpoint LOCATION.your-objectstorage.com. */
+export const objectStorageLocations = ["fsn1", "nbg1", "hel1"] as const;
+
 /** The operating systems the estate's nodes run (the bare-metal primary is installed with the same). */
 export const operatingSystems = ["ubuntu-24.04", "debian-12"] as const;
 export type OperatingSystem = (typeof operatingSystems)[number];

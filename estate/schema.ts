@@ -9,6 +9,7 @@ import {
   postgresPackages,
   postgresSource,
   sizePatternByProvider,
+  objectStorageLocations,
   spacesRegions,
 } from "./provider-catalog";
 
@@ -103,6 +104,29 @@ const stateBackend = z.discriminatedUnion("backend", [
     })
     .strict(),
 ], { message: "backend must be local or s3" });
+
+const offsiteRetentionDays = z.number().int().min(7).max(3650).default(90);
+
+/** Where the off-site copy of the backups lives; neither need share a vendor with the standby. */
+const offsiteBackups = z.discriminatedUnion("provider", [
+  z
+    .object({
+      provider: z.literal("digitalocean"),
+      region: z.enum(spacesRegions, { message: `must be a DigitalOcean Spaces region: ${spacesRegions.join(", ")}` }),
+      retentionDays: offsiteRetentionDays,
+    })
+    .strict(),
+  z
+    .object({
+      provider: z.literal("hetzner"),
+      region: z.enum(objectStorageLocations, { message: `must be a Hetzner Object Storage location: ${objectStorageLocations.join(", ")}` }),
+      bucket: z.string().regex(/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/, "must be the name of the bucket you created in the Hetzner console (3-63 characters of a-z, 0-9, '-')"),
+      /** Default: the location's endpoint, such as fsn1.your-objectstorage.com. */
+      endpoint: z.string().regex(/^[a-z0-9.-]+\.[a-z]{2,}$/, "must be a host name such as fsn1.your-objectstorage.com, without https://").optional(),
+      retentionDays: offsiteRetentionDays,
+    })
+    .strict(),
+], { message: "provider must be digitalocean (Spaces) or hetzner (Object Storage)" });
 
 /**
  * How the bare-metal primary's first boot reaches the network (its seed's network-config). With no
@@ -210,15 +234,12 @@ export const estateSchema = z
         hourlyRetentionHours: z.number().int().min(1).max(24 * 14).default(48),
         dailyRetentionDays: z.number().int().min(1).max(366).default(30),
         weeklyRetentionWeeks: z.number().int().min(1).max(520).default(12),
-        /** An encrypted off-site copy of the pgBackRest repository in a bucket the stack creates. Default: none. */
-        offsite: z
-          .object({
-            provider: z.literal("digitalocean", { message: "must be digitalocean (Spaces)" }),
-            region: z.enum(spacesRegions, { message: `must be a DigitalOcean Spaces region: ${spacesRegions.join(", ")}` }),
-            retentionDays: z.number().int().min(7).max(3650).default(90),
-          })
-          .strict()
-          .optional(),
+        /**
+         * An encrypted off-site copy of the pgBackRest repository: in a Spaces bucket the stack
+         * creates, or in a Hetzner Object Storage bucket made in the Hetzner console (the hcloud
+         * provider has no bucket resource), whose key comes from Terraform variables. Default: none.
+         */
+        offsite: offsiteBackups.optional(),
       })
       .strict()
       .default({ hourlyRetentionHours: 48, dailyRetentionDays: 30, weeklyRetentionWeeks: 12 }),

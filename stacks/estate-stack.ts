@@ -10,6 +10,7 @@ import { ClientFallbackOutput } from "../constructs/client-fallback-output";
 import { cloudVariants } from "../constructs/cloud-variants";
 import { EstateSecrets } from "../constructs/estate-secrets";
 import { FailoverDns } from "../constructs/failover-dns";
+import { HetznerOffsiteBackups } from "../constructs/hetzner-offsite-backups";
 import { OffsiteBackups } from "../constructs/offsite-backups";
 import { ConvergeTarget, EstateNodesOutput } from "../constructs/estate-nodes-output";
 import { PrimaryNode } from "../constructs/primary-node";
@@ -37,7 +38,8 @@ export class EstateStack extends TerraformStack {
 
     const serverProviders = [...new Set<CloudProvider>([estate.standby.provider, estate.witness.provider])];
     const offsite = estate.backups.offsite;
-    for (const provider of new Set([...serverProviders, ...(offsite ? [offsite.provider] : [])])) {
+    // A Hetzner bucket is made in the console: the off-site copy needs a provider only on Spaces.
+    for (const provider of new Set([...serverProviders, ...(offsite?.provider === "digitalocean" ? [offsite.provider] : [])])) {
       cloudVariants[provider].configureProvider(this);
     }
     const sshKeyIds = new Map<CloudProvider, string[]>();
@@ -46,14 +48,24 @@ export class EstateStack extends TerraformStack {
     }
 
     const secrets = new EstateSecrets(this, "secrets", { estateName: estate.name });
-    const offsiteBackups = offsite
-      ? new OffsiteBackups(this, "offsite-backups", {
-          estateName: estate.name,
-          region: offsite.region,
-          retentionDays: offsite.retentionDays,
-          cipherPassphrase: secrets.backupCipherPassphrase,
-        })
-      : undefined;
+    const offsiteBackups =
+      offsite?.provider === "digitalocean"
+        ? new OffsiteBackups(this, "offsite-backups", {
+            estateName: estate.name,
+            region: offsite.region,
+            retentionDays: offsite.retentionDays,
+            cipherPassphrase: secrets.backupCipherPassphrase,
+          })
+        : offsite?.provider === "hetzner"
+          ? new HetznerOffsiteBackups(this, "offsite-backups", {
+              estateName: estate.name,
+              region: offsite.region,
+              bucket: offsite.bucket,
+              endpoint: offsite.endpoint,
+              retentionDays: offsite.retentionDays,
+              cipherPassphrase: secrets.backupCipherPassphrase,
+            })
+          : undefined;
     const standby = cloudVariants[estate.standby.provider].createNode(this, "standby", {
       name: `${estate.name}-standby`,
       location: estate.standby.location,

@@ -48,6 +48,8 @@ export interface FlakyWanResult {
   readonly dropped_packets: Record<string, { readonly blackout: number; readonly loss: number }>;
   /** The longest stretch the monitor's health checks held each node unhealthy (sampled every second). */
   readonly longest_unhealthy_seconds: Record<string, number>;
+  /** The longest the monitor went without a report from each node's keeper (sampled every second). */
+  readonly longest_report_gap_seconds: Record<string, number>;
   readonly states_seen: Record<string, string[]>;
   readonly monitor_events: string[];
 }
@@ -82,15 +84,20 @@ async function blackoutLink(context: DrillContext, primary: DataRole, peer: Node
 }
 
 /** Monitor states and health of each data node every second until `until`. */
-async function watchMonitor(context: DrillContext, until: number): Promise<{ states: Record<string, Set<string>>; longestUnhealthy: Record<string, number> }> {
+async function watchMonitor(
+  context: DrillContext,
+  until: number,
+): Promise<{ states: Record<string, Set<string>>; longestUnhealthy: Record<string, number>; longestReportGap: Record<string, number> }> {
   const states: Record<string, Set<string>> = {};
   const longestUnhealthy: Record<string, number> = {};
+  const longestReportGap: Record<string, number> = {};
   const unhealthySince: Record<string, number | undefined> = {};
   while (Date.now() < until) {
     const now = Date.now();
     for (const node of await context.lab.monitorNodes().catch(() => [])) {
       states[node.name] ??= new Set();
       states[node.name].add(`${node.reported}/${node.goal}`);
+      longestReportGap[node.name] = Math.max(longestReportGap[node.name] ?? 0, node.reportAge);
       if (node.health === 0) {
         unhealthySince[node.name] ??= now;
         longestUnhealthy[node.name] = Math.max(longestUnhealthy[node.name] ?? 0, seconds(now - unhealthySince[node.name]!));
@@ -101,7 +108,7 @@ async function watchMonitor(context: DrillContext, until: number): Promise<{ sta
     }
     await sleep(1000);
   }
-  return { states, longestUnhealthy };
+  return { states, longestUnhealthy, longestReportGap };
 }
 
 function summarize(blackouts: readonly Blackout[], links: readonly string[]): FlakyWanResult["blackouts"] {
@@ -173,6 +180,7 @@ export async function flakyWan(context: DrillContext, options: FlakyWanOptions):
     blackouts: summarize(blackouts, [`${primary}-witness`, `${primary}-${standby}`]),
     dropped_packets: dropped,
     longest_unhealthy_seconds: watched.longestUnhealthy,
+    longest_report_gap_seconds: watched.longestReportGap,
     states_seen: Object.fromEntries(Object.entries(watched.states).map(([name, set]) => [name, [...set]])),
     monitor_events: events,
   };

@@ -12,6 +12,8 @@ export interface MonitorNode {
   readonly reported: string;
   readonly goal: string;
   readonly health: number;
+  /** Seconds since the node's keeper last reported to the monitor. */
+  readonly reportAge: number;
 }
 
 export async function sql(node: NodeRuntime, query: string, database = "postgres"): Promise<string> {
@@ -28,13 +30,16 @@ export function monitorSql(witness: NodeRuntime, query: string): Promise<string>
 }
 
 export async function monitorNodes(witness: NodeRuntime): Promise<MonitorNode[]> {
-  const out = await monitorSql(witness, "select nodename, reportedstate, goalstate, health from pgautofailover.node order by nodeid");
+  const out = await monitorSql(
+    witness,
+    "select nodename, reportedstate, goalstate, health, round(extract(epoch from now() - reporttime)::numeric, 2) from pgautofailover.node order by nodeid",
+  );
   return out
     .split("\n")
     .filter(Boolean)
     .map((line) => {
-      const [name, reported, goal, health] = line.split("|");
-      return { name, reported, goal, health: Number(health) };
+      const [name, reported, goal, health, reportAge] = line.split("|");
+      return { name, reported, goal, health: Number(health), reportAge: Number(reportAge) };
     });
 }
 

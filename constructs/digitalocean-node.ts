@@ -5,7 +5,7 @@ import { ReservedIp } from "@cdktf/provider-digitalocean/lib/reserved-ip";
 import { ReservedIpAssignment } from "@cdktf/provider-digitalocean/lib/reserved-ip-assignment";
 import { SshKey } from "@cdktf/provider-digitalocean/lib/ssh-key";
 import { Volume } from "@cdktf/provider-digitalocean/lib/volume";
-import { TerraformLocal, Token } from "cdktf";
+import { Token } from "cdktf";
 import { Construct } from "constructs";
 import { FirewallRule, worldIpv4, worldIpv6 } from "../estate/firewall-rules";
 import { CloudNode, CloudNodeProps, firstBootOnlyAttributes } from "./cloud-node";
@@ -14,15 +14,13 @@ import { terraformString } from "./terraform-string";
 const everywhere = [worldIpv4, worldIpv6];
 
 /** A node on DigitalOcean: droplet, reserved IP, optional data volume and a cloud firewall. */
-export class DigitalOceanNode extends Construct implements CloudNode {
+export class DigitalOceanNode extends CloudNode {
   readonly publicIpv4: string;
   readonly compressesUserData = false;
   /** The droplet's own address changes with every rebuild; cloud-init routes through the reserved IP. */
   readonly egressThroughReservedIp = true;
   readonly dataDevice?: string;
-  private readonly reservedIp: ReservedIp;
-  private readonly volume?: Volume;
-  private launched?: Droplet;
+  private readonly droplet: Droplet;
 
   constructor(
     scope: Construct,
@@ -30,39 +28,35 @@ export class DigitalOceanNode extends Construct implements CloudNode {
     private readonly props: CloudNodeProps,
   ) {
     super(scope, id);
-    this.reservedIp = new ReservedIp(this, "reserved-ip", {
+    const reservedIp = new ReservedIp(this, "reserved-ip", {
       region: props.location,
       lifecycle: { preventDestroy: true },
     });
-    this.publicIpv4 = this.reservedIp.ipAddress;
-    if (props.dataVolumeSizeGb !== undefined) {
-      const volumeName = `${props.name}-pgdata`;
-      this.volume = new Volume(this, "data-volume", {
-        name: volumeName,
-        region: props.location,
-        size: props.dataVolumeSizeGb,
-        initialFilesystemType: "ext4",
-        initialFilesystemLabel: "pgdata",
-        description: "PostgreSQL data; survives server rebuilds",
-        lifecycle: { preventDestroy: true },
-      });
-      this.dataDevice = `/dev/disk/by-id/scsi-0DO_Volume_${volumeName}`;
-    }
-  }
-
-  launchServer(userData: string): string {
-    // A local holds the document, so the droplet and the estate's outputs read the one copy.
-    const document = new TerraformLocal(this, "user-data", terraformString(userData));
-    const size = new DataDigitaloceanSizes(this, "size", { filter: [{ key: "slug", values: [this.props.size] }] });
+    this.publicIpv4 = reservedIp.ipAddress;
+    const volumeName = `${props.name}-pgdata`;
+    const volume =
+      props.dataVolumeSizeGb === undefined
+        ? undefined
+        : new Volume(this, "data-volume", {
+            name: volumeName,
+            region: props.location,
+            size: props.dataVolumeSizeGb,
+            initialFilesystemType: "ext4",
+            initialFilesystemLabel: "pgdata",
+            description: "PostgreSQL data; survives server rebuilds",
+            lifecycle: { preventDestroy: true },
+          });
+    this.dataDevice = volume && `/dev/disk/by-id/scsi-0DO_Volume_${volumeName}`;
+    const size = new DataDigitaloceanSizes(this, "size", { filter: [{ key: "slug", values: [props.size] }] });
     // Attached at creation (volume_ids) so the data volume is there when cloud-init first runs.
-    this.launched = new Droplet(this, "server", {
-      name: this.props.name,
-      region: this.props.location,
-      size: this.props.size,
-      image: this.props.image,
-      sshKeys: this.props.sshKeyIds,
-      userData: document.asString,
-      volumeIds: this.volume ? [this.volume.id] : undefined,
+    this.droplet = new Droplet(this, "server", {
+      name: props.name,
+      region: props.location,
+      size: props.size,
+      image: props.image,
+      sshKeys: props.sshKeyIds,
+      userData: this.userData,
+      volumeIds: volume ? [volume.id] : undefined,
       ipv6: true,
       monitoring: true,
       gracefulShutdown: true,
@@ -71,20 +65,19 @@ export class DigitalOceanNode extends Construct implements CloudNode {
         // Checked at every plan: a retired size fails the pull request, not the rebuild during an outage.
         precondition: [
           {
-            condition: `\${contains(flatten([for size in ${size.fqn}.sizes : size.regions if size.available]), "${this.props.location}")}`,
-            errorMessage: `DigitalOcean size ${this.props.size} is retired or not offered in ${this.props.location}; choose a current size (doctl compute size list) for ${this.props.name} before it ever has to be rebuilt`,
+            condition: `\${contains(flatten([for size in ${size.fqn}.sizes : size.regions if size.available]), "${props.location}")}`,
+            errorMessage: `DigitalOcean size ${props.size} is retired or not offered in ${props.location}; choose a current size (doctl compute size list) for ${props.name} before it ever has to be rebuilt`,
           },
         ],
       },
     });
     new ReservedIpAssignment(this, "reserved-ip-assignment", {
-      ipAddress: this.reservedIp.ipAddress,
+      ipAddress: reservedIp.ipAddress,
       dropletId: Token.asNumber(this.droplet.id),
     });
-    return document.asString;
   }
 
-  applyFirewall(inboundRules: readonly FirewallRule[]): void {
+  protected createFirewall(inboundRules: readonly FirewallRule[]): void {
     new Firewall(this, "firewall", {
       name: `${this.props.name}-firewall`,
       dropletIds: [Token.asNumber(this.droplet.id)],
@@ -100,13 +93,6 @@ export class DigitalOceanNode extends Construct implements CloudNode {
         { protocol: "icmp", destinationAddresses: everywhere },
       ],
     });
-  }
-
-  private get droplet(): Droplet {
-    if (!this.launched) {
-      throw new Error(`${this.node.path}: launchServer() must be called first`);
-    }
-    return this.launched;
   }
 }
 

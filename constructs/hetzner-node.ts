@@ -1,4 +1,4 @@
-import { Fn, TerraformLocal, Token } from "cdktf";
+import { Fn, Token } from "cdktf";
 import { Construct } from "constructs";
 import { DataHcloudServerType } from "../.gen/providers/hcloud/data-hcloud-server-type";
 import { Firewall } from "../.gen/providers/hcloud/firewall";
@@ -12,14 +12,12 @@ import { CloudNode, CloudNodeProps, firstBootOnlyAttributes } from "./cloud-node
 import { terraformString } from "./terraform-string";
 
 /** A node on Hetzner Cloud: server, primary IP kept across rebuilds, optional data volume, cloud firewall. */
-export class HetznerNode extends Construct implements CloudNode {
+export class HetznerNode extends CloudNode {
   readonly publicIpv4: string;
   readonly compressesUserData = true;
   readonly egressThroughReservedIp = false;
   readonly dataDevice?: string;
-  private readonly primaryIp: PrimaryIp;
-  private readonly volume?: Volume;
-  private launched?: Server;
+  private readonly server: Server;
 
   constructor(
     scope: Construct,
@@ -27,7 +25,7 @@ export class HetznerNode extends Construct implements CloudNode {
     private readonly props: CloudNodeProps,
   ) {
     super(scope, id);
-    this.primaryIp = new PrimaryIp(this, "primary-ip", {
+    const primaryIp = new PrimaryIp(this, "primary-ip", {
       name: `${props.name}-ipv4`,
       type: "ipv4",
       location: props.location,
@@ -35,57 +33,53 @@ export class HetznerNode extends Construct implements CloudNode {
       autoDelete: false,
       lifecycle: { preventDestroy: true },
     });
-    this.publicIpv4 = this.primaryIp.ipAddress;
-    if (props.dataVolumeSizeGb !== undefined) {
-      this.volume = new Volume(this, "data-volume", {
-        name: `${props.name}-pgdata`,
-        location: props.location,
-        size: props.dataVolumeSizeGb,
-        format: "ext4",
-        lifecycle: { preventDestroy: true },
-      });
-      this.dataDevice = `/dev/disk/by-id/scsi-0HC_Volume_${this.volume.id}`;
-    }
-  }
-
-  launchServer(userData: string): string {
-    // A local holds the document: Terraform functions cannot take a literal with double quotes.
-    const document = new TerraformLocal(this, "user-data", terraformString(userData));
-    const serverType = new DataHcloudServerType(this, "server-type", { name: this.props.size });
-    this.launched = new Server(this, "server", {
-      name: this.props.name,
-      serverType: this.props.size,
-      image: this.props.image,
-      location: this.props.location,
-      sshKeys: this.props.sshKeyIds,
+    this.publicIpv4 = primaryIp.ipAddress;
+    const volume =
+      props.dataVolumeSizeGb === undefined
+        ? undefined
+        : new Volume(this, "data-volume", {
+            name: `${props.name}-pgdata`,
+            location: props.location,
+            size: props.dataVolumeSizeGb,
+            format: "ext4",
+            lifecycle: { preventDestroy: true },
+          });
+    this.dataDevice = volume && `/dev/disk/by-id/scsi-0HC_Volume_${volume.id}`;
+    const serverType = new DataHcloudServerType(this, "server-type", { name: props.size });
+    this.server = new Server(this, "server", {
+      name: props.name,
+      serverType: props.size,
+      image: props.image,
+      location: props.location,
+      sshKeys: props.sshKeyIds,
       // Hetzner caps user-data at 32 KiB and its cloud-init datasource base64-decodes (and then
       // gunzips) what it receives, so the document travels compressed; Terraform compresses it
-      // at apply time, once the secrets are filled in.
-      userData: Fn.base64gzip(document.asString),
-      publicNet: [{ ipv4Enabled: true, ipv4: Token.asNumber(this.primaryIp.id), ipv6Enabled: true }],
+      // at apply time, once the secrets are filled in. (A local holds the document: Terraform
+      // functions cannot take a literal with double quotes.)
+      userData: Fn.base64gzip(this.userData),
+      publicNet: [{ ipv4Enabled: true, ipv4: Token.asNumber(primaryIp.id), ipv6Enabled: true }],
       shutdownBeforeDeletion: true,
       lifecycle: {
         ignoreChanges: firstBootOnlyAttributes,
         // Checked at every plan: a deprecation fails the pull request, not the rebuild during an outage.
         precondition: [
           {
-            condition: `\${contains([for location in ${serverType.fqn}.locations : location.name if !location.is_deprecated], "${this.props.location}")}`,
-            errorMessage: `Hetzner server type ${this.props.size} is deprecated or not offered in ${this.props.location}; choose a current type (hcloud server-type list) for ${this.props.name} before it ever has to be rebuilt`,
+            condition: `\${contains([for location in ${serverType.fqn}.locations : location.name if !location.is_deprecated], "${props.location}")}`,
+            errorMessage: `Hetzner server type ${props.size} is deprecated or not offered in ${props.location}; choose a current type (hcloud server-type list) for ${props.name} before it ever has to be rebuilt`,
           },
         ],
       },
     });
-    if (this.volume) {
+    if (volume) {
       new VolumeAttachment(this, "data-volume-attachment", {
-        serverId: Token.asNumber(this.launched.id),
-        volumeId: Token.asNumber(this.volume.id),
+        serverId: Token.asNumber(this.server.id),
+        volumeId: Token.asNumber(volume.id),
         automount: false,
       });
     }
-    return document.asString;
   }
 
-  applyFirewall(inboundRules: readonly FirewallRule[]): void {
+  protected createFirewall(inboundRules: readonly FirewallRule[]): void {
     new Firewall(this, "firewall", {
       name: `${this.props.name}-firewall`,
       rule: inboundRules.map((rule) => ({
@@ -97,13 +91,6 @@ export class HetznerNode extends Construct implements CloudNode {
       })),
       applyTo: [{ server: Token.asNumber(this.server.id) }],
     });
-  }
-
-  private get server(): Server {
-    if (!this.launched) {
-      throw new Error(`${this.node.path}: launchServer() must be called first`);
-    }
-    return this.launched;
   }
 }
 

@@ -14,6 +14,9 @@ const leftOut = [
   "/__tests__/stacks/state-backend\\.test\\.ts$", // OpenTofu against a MinIO bucket
   "/__tests__/cloud-init/backups\\.test\\.ts$", // pg_dump and pgBackRest against PostgreSQL
   "/__tests__/cloud-init/backups-offsite\\.test\\.ts$", // pgBackRest to MinIO
+  "/__tests__/cloud-init/wal-archive-unreachable\\.test\\.ts$", // pgBackRest, MinIO, PostgreSQL, Prometheus
+  "/__tests__/cloud-init/offsite-intruder\\.test\\.ts$", // pgBackRest to MinIO, PostgreSQL
+  "/__tests__/cloud-init/estate-pitr\\.test\\.ts$", // pgBackRest and PostgreSQL (root)
   "/__tests__/cloud-init/failover-events\\.test\\.ts$", // PostgreSQL, runs as postgres (root)
   "/__tests__/cloud-init/hardening\\.test\\.ts$", // sshd in a namespace (root)
   "/__tests__/cloud-init/host-firewall\\.test\\.ts$", // nftables in network namespaces (root)

@@ -54,6 +54,8 @@ export interface OffsiteRepository {
   readonly secretAccessKey: string;
   /** Passphrase of the repository's aes-256-cbc cipher. */
   readonly cipherPassphrase: string;
+  /** Passphrase of the media cold copy's rclone crypt remote in the same bucket. Default: no media copy. */
+  readonly mediaCipherPassphrase?: string;
   readonly retentionDays: number;
 }
 

@@ -40,6 +40,8 @@ export class EstateSecrets extends Construct {
   readonly natsPassword: string;
   /** Cipher passphrase of the off-site backup repository. */
   readonly backupCipherPassphrase: string;
+  /** Passphrase of the off-site media cold copy (rclone crypt). */
+  readonly mediaCipherPassphrase: string;
   readonly caCertificatePem: string;
   private readonly caKey: PrivateKey;
   private readonly caCertificate: SelfSignedCert;
@@ -50,6 +52,7 @@ export class EstateSecrets extends Construct {
     this.failoverMonitorPassword = this.password("failover-monitor-password");
     this.natsPassword = this.password("nats-password");
     this.backupCipherPassphrase = this.password("backup-cipher-passphrase");
+    this.mediaCipherPassphrase = this.password("media-cipher-passphrase");
 
     this.caKey = new PrivateKey(this, "ca-key", { algorithm: "ECDSA", ecdsaCurve: "P256" });
     this.caCertificate = new SelfSignedCert(this, "ca-certificate", {

@@ -12,6 +12,8 @@ export interface HetznerOffsiteBackupsProps {
   readonly endpoint?: string;
   readonly retentionDays: number;
   readonly cipherPassphrase: string;
+  /** Passphrase of the media cold copy's rclone crypt remote. */
+  readonly mediaCipherPassphrase: string;
 }
 
 /**
@@ -42,6 +44,7 @@ export class HetznerOffsiteBackups extends Construct {
       accessKeyId: key(HetznerOffsiteBackups.accessKeyVariable, "Access key of the Hetzner Object Storage bucket for off-site backups (made in the Hetzner console)"),
       secretAccessKey: key(HetznerOffsiteBackups.secretKeyVariable, "Secret key of that access key"),
       cipherPassphrase: props.cipherPassphrase,
+      mediaCipherPassphrase: props.mediaCipherPassphrase,
       retentionDays: props.retentionDays,
     };
   }

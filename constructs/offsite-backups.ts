@@ -12,6 +12,8 @@ export interface OffsiteBackupsProps {
   readonly retentionDays: number;
   /** Passphrase of the repository cipher (aes-256-cbc): the bucket only ever holds ciphertext. */
   readonly cipherPassphrase: string;
+  /** Passphrase of the media cold copy's rclone crypt remote: names and contents are encrypted too. */
+  readonly mediaCipherPassphrase: string;
 }
 
 /**
@@ -63,6 +65,7 @@ export class OffsiteBackups extends Construct {
       accessKeyId: key.accessKey,
       secretAccessKey: key.secretKey,
       cipherPassphrase: props.cipherPassphrase,
+      mediaCipherPassphrase: props.mediaCipherPassphrase,
       retentionDays: props.retentionDays,
     };
   }

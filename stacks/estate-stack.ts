@@ -83,7 +83,7 @@ function offsiteRepository(stack: Construct, estate: Estate, secrets: EstateSecr
   if (offsite === undefined) {
     return undefined;
   }
-  const common = { estateName: estate.name, region: offsite.region, retentionDays: offsite.retentionDays, cipherPassphrase: secrets.backupCipherPassphrase };
+  const common = { estateName: estate.name, region: offsite.region, retentionDays: offsite.retentionDays, cipherPassphrase: secrets.backupCipherPassphrase, mediaCipherPassphrase: secrets.mediaCipherPassphrase };
   return offsite.provider === "digitalocean"
     ? new OffsiteBackups(stack, "offsite-backups", common).repository
     : new HetznerOffsiteBackups(stack, "offsite-backups", { ...common, bucket: offsite.bucket, endpoint: offsite.endpoint }).repository;

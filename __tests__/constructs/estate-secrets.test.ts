@@ -17,7 +17,7 @@ describe("EstateSecrets", () => {
 
   test("generates the shared passwords: 32 letters and digits, safe in config files and URLs", () => {
     const passwords = Object.keys(json.resource.random_password).map((id) => id.replace(/^secrets_|_\w+$/g, ""));
-    expect(passwords.sort()).toEqual(["backup-cipher-passphrase", "failover-monitor-password", "nats-password", "replication-password"]);
+    expect(passwords.sort()).toEqual(["backup-cipher-passphrase", "failover-monitor-password", "media-cipher-passphrase", "nats-password", "replication-password"]);
     for (const attributes of Object.values(json.resource.random_password)) {
       expect(attributes).toEqual({ length: 32, special: false });
     }

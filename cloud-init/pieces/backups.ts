@@ -3,6 +3,7 @@ import { readCloudInitFile, renderTemplate } from "../files";
 import { failoverPaths } from "./failover";
 import type { NodeConfig, OffsiteRepository } from "../node-config";
 import { installScript, nodePaths } from "../node-paths";
+import { shellAssignments } from "../shell-quote";
 
 /** Backup settings that NodeConfig does not carry (yet); every one has a default. */
 export interface BackupsOptions {
@@ -11,7 +12,6 @@ export interface BackupsOptions {
   /** The restore test also requires each checked table to hold rows. */
   readonly verifyRequireRows?: boolean;
   readonly mediaDirectory?: string;
-  readonly coldStorageDirectory?: string;
   /** ZFS dataset to snapshot every 6 hours; none: the snapshot job logs and does nothing. */
   readonly zfsDataset?: string;
   readonly zfsSnapshotRetentionDays?: number;
@@ -23,6 +23,7 @@ export interface BackupsOptions {
 export const backupPaths = {
   cronFile: "/etc/cron.d/dr-estate-backups",
   settingsFile: `${nodePaths.settings}/backups.env`,
+  mediaOffsiteSettings: `${nodePaths.settings}/media-offsite.env`,
   postgresConfD: `${nodePaths.settings}/postgresql.conf.d`,
   walArchivingConf: `${nodePaths.settings}/postgresql.conf.d/50-wal-archiving.conf`,
   pgbackrestConf: "/etc/pgbackrest/pgbackrest.conf",
@@ -87,10 +88,32 @@ export function pgbackrestConfig(node: NodeConfig, locations: PgbackrestLocation
 }
 
 /**
+ * Where media-cold-sync.sh copies the media: an rclone crypt remote in the off-site bucket, beside
+ * (not inside) pgBackRest's repository path, so pgBackRest's expire never sees it. Root's alone: it
+ * holds the bucket key and the passphrase.
+ */
+export function mediaOffsiteFiles(node: NodeConfig, offsite: OffsiteRepository | undefined): WriteFile[] {
+  if (!offsite?.mediaCipherPassphrase) {
+    return [];
+  }
+  const settings = {
+    MEDIA_OFFSITE_ENDPOINT: offsite.endpoint,
+    MEDIA_OFFSITE_REGION: offsite.region,
+    MEDIA_OFFSITE_BUCKET: offsite.bucket,
+    MEDIA_OFFSITE_PATH: `${node.estateName}-media`,
+    MEDIA_OFFSITE_ACCESS_KEY_ID: offsite.accessKeyId,
+    MEDIA_OFFSITE_SECRET_ACCESS_KEY: offsite.secretAccessKey,
+    MEDIA_CIPHER_PASSPHRASE: offsite.mediaCipherPassphrase,
+    MEDIA_OFFSITE_RETENTION_DAYS: offsite.retentionDays,
+  };
+  return [{ path: backupPaths.mediaOffsiteSettings, content: shellAssignments(settings), permissions: "0600" }];
+}
+
+/**
  * Backups of the current primary (both data nodes carry them; the scripts do nothing while their
  * PostgreSQL is in recovery): pg_dump hourly/daily/weekly with a daily restore test, pgBackRest WAL
- * archiving with full/diff/incr backups for point-in-time recovery, media to cold storage, ZFS
- * snapshots. Schedules are in /etc/cron.d/dr-estate-backups, in UTC.
+ * archiving with full/diff/incr backups for point-in-time recovery, an encrypted cold copy of the
+ * media in the off-site bucket, ZFS snapshots. Schedules are in /etc/cron.d/dr-estate-backups, in UTC.
  */
 export function backups(node: NodeConfig, options: BackupsOptions = {}): CloudConfigPart {
   const offsite = options.offsite ?? node.offsiteBackups;
@@ -98,7 +121,6 @@ export function backups(node: NodeConfig, options: BackupsOptions = {}): CloudCo
     verifyTables: (options.verifyTables ?? []).join(" "),
     verifyRequireRows: options.verifyRequireRows ? "yes" : "no",
     mediaDir: options.mediaDirectory ?? "/srv/media",
-    coldStorageDir: options.coldStorageDirectory ?? "/srv/cold-storage/media",
     zfsDataset: options.zfsDataset ?? "",
     zfsRetentionDays: options.zfsSnapshotRetentionDays ?? 14,
     pgbackrestRepos: offsite ? "1 2" : "1",
@@ -136,11 +158,12 @@ export function backups(node: NodeConfig, options: BackupsOptions = {}): CloudCo
     // Holds the off-site credentials when configured: readable by root and postgres only. Deferred
     // until the packages have made the postgres group (and replaced the package's own file).
     { path: backupPaths.pgbackrestConf, content: pgbackrest, permissions: "0640", owner: "root:postgres", defer: true },
+    ...mediaOffsiteFiles(node, offsite),
     { ...installScript("backups/estate-pitr"), path: pitrCommand },
     { path: backupPaths.cronFile, content: readCloudInitFile("backups/dr-estate-backups.cron"), permissions: "0644" },
     { path: "/etc/logrotate.d/dr-estate-backups", content: readCloudInitFile("backups/logrotate.conf"), permissions: "0644" },
   ];
-  const packages = ["cron", "curl", "pgbackrest", "rsync", "util-linux"];
+  const packages = ["cron", "curl", "pgbackrest", "rclone", "rsync", "util-linux"];
   if (options.zfsDataset) {
     packages.push("zfsutils-linux");
   }

@@ -27,6 +27,15 @@ if [[ -f "$out/.complete" ]]; then
   echo "$out"
   exit 0
 fi
+# One build per key at a time: a second caller (a test run beside `npm run validate`) waits for the
+# first and takes its result, instead of deleting the shared partial folder under it.
+mkdir -p "$cache_root"
+exec 9>"$cache_root/$key.lock"
+flock 9
+if [[ -f "$out/.complete" ]]; then
+  echo "$out"
+  exit 0
+fi
 
 work=$(mktemp -d)
 trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT

@@ -6,9 +6,16 @@ import { synthesizeEstate } from "../stacks/synthesize-estate";
 import { BuiltTools, runTofu } from "../tools/built-tools";
 import { startProviderApiStandIn } from "./provider-api-stand-in";
 
-/** The estates CI validates: the example per flavour; the DigitalOcean one adds the off-site Spaces bucket. */
+/**
+ * The estates CI validates: the example per flavour, each with an off-site copy: the Hetzner one in
+ * Hetzner Object Storage (a console-made bucket, its key from Terraform variables), the DigitalOcean
+ * one in a Spaces bucket the stack creates.
+ */
 export const flavours: Record<string, { readonly description: string; estate(): Estate }> = {
-  hetzner: { description: "standby and witness on Hetzner Cloud", estate: () => exampleEstate("hetzner") },
+  hetzner: {
+    description: "standby and witness on Hetzner Cloud, off-site backups in Hetzner Object Storage",
+    estate: () => exampleEstate("hetzner", { backups: { offsite: { provider: "hetzner", region: "fsn1", bucket: "mhc-dr-offsite" } } }),
+  },
   digitalocean: {
     description: "standby and witness on DigitalOcean, off-site backups in Spaces",
     estate: () => exampleEstate("digitalocean", { backups: { offsite: { provider: "digitalocean", region: "ams3" } } }),
@@ -22,6 +29,8 @@ export const dummyCredentials: Record<string, string> = {
   SPACES_ACCESS_KEY_ID: "DO00VALIDATIONSTANDIN",
   SPACES_SECRET_ACCESS_KEY: "0".repeat(43),
   CLOUDFLARE_API_TOKEN: "0".repeat(40),
+  TF_VAR_hetzner_offsite_access_key_id: "VALIDATIONSTANDIN",
+  TF_VAR_hetzner_offsite_secret_access_key: "0".repeat(40),
 };
 
 export interface ValidationStep {

@@ -59,6 +59,14 @@ export interface OffsiteRepository {
   readonly retentionDays: number;
 }
 
+/** The data nodes' HTTPS: the names their certificate covers and how certbot proves the zone is ours. */
+export interface HttpsSettings {
+  /** Fully qualified service hostnames, such as api.example.com; certbot's certificate names them all. */
+  readonly hostnames: readonly string[];
+  /** Cloudflare API token allowed to edit the DNS records of the estate's zone and nothing else (DNS-01). */
+  readonly cloudflareApiToken: string;
+}
+
 export interface NodeConfig {
   readonly role: NodeRole;
   readonly estateName: string;
@@ -92,4 +100,6 @@ export interface NodeConfig {
   readonly egressThroughReservedIp?: boolean;
   /** Off-site pgBackRest repository for the data nodes. Default: none, backups stay on the node. */
   readonly offsiteBackups?: OffsiteRepository;
+  /** HTTPS on 443 with an ACME certificate: every data node has it, the witness does not. */
+  readonly https?: HttpsSettings;
 }

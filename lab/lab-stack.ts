@@ -38,6 +38,9 @@ export class LabStack extends TerraformStack {
       const config = nodeConfiguration(estate, role, {
         peers: addresses,
         secrets: nodeSecrets,
+        // No Cloudflare in the lab: certbot's first try fails like a node's that cannot reach the CA,
+        // and the data nodes serve their placeholder certificate.
+        certbotDnsToken: "lab-has-no-cloudflare-token",
         // The primary's own firewall, as in production; the lab's cloud nodes have no provider firewall.
         hostFirewallRules: role === "primary" ? dataNodeInboundRules({ adminCidrs: estate.ssh.adminCidrs, estatePeers: peers }) : undefined,
       });

@@ -20,6 +20,10 @@ export function exampleNodeConfig(role: NodeRole, overrides: Partial<NodeConfig>
     postgres: { majorVersion: 16, database: "mhc", synchronousReplication: false, source: "distribution" },
     backups: { hourlyRetentionHours: 48, dailyRetentionDays: 30, weeklyRetentionWeeks: 12 },
     alertWebhookUrl: "https://alerts.example.com/hooks/dr-estate",
+    https:
+      role === "witness"
+        ? undefined
+        : { hostnames: ["api.example.com", "stream.example.com", "cdn.example.com"], cloudflareApiToken: "cloudflaretokendnseditofthezone0123456789" },
     dataDevice: role === "standby" ? "/dev/disk/by-id/scsi-0HC_Volume_12345" : undefined,
     hostFirewallRules: (role === "witness" ? witnessInboundRules : dataNodeInboundRules)({ adminCidrs: ["198.51.100.0/24"], estatePeers }),
     secrets: {

@@ -5,11 +5,14 @@
 import { ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as http from "node:http";
+import * as https from "node:https";
 import * as os from "node:os";
 import * as path from "node:path";
 import { renderCloudConfig } from "../../cloud-init";
-import { NginxSettings, nginxConfigPath, nodeNginxSettings, renderNginxConfig } from "../../cloud-init/pieces/nginx-rtmp";
-import { exampleNodeConfig } from "../support/example-node";
+import { NginxSettings, nginxConfigPath, nginxIncludedFiles, nodeNginxSettings, renderNginxConfig, renderNginxIncludedFiles } from "../../cloud-init/pieces/nginx-rtmp";
+import { exampleNodeConfig, makeTestCertificates } from "../support/example-node";
+import { fetchTrusting } from "../support/fetch-trusting";
+import { writeNginxFiles } from "../support/nginx-files";
 import { parseCloudConfig, renderedFile } from "../support/rendered-files";
 import { waitFor } from "../../tools/wait";
 
@@ -18,6 +21,7 @@ const unitPath = "/etc/systemd/system/dr-estate-healthz.service";
 
 // This suite's loopback ports.
 const httpPort = 18080;
+const httpsPort = 18083;
 const applicationPort = 18081;
 const rtmpPort = 19350;
 const primaryPgPort = 15490;
@@ -27,6 +31,8 @@ const unusedPgPort = 15499;
 const document = renderCloudConfig(exampleNodeConfig("primary"));
 const pgBin = postgresBinDirectory();
 const postgresUser = { uid: Number(idOf("-u")), gid: Number(idOf("-g")) };
+/** nginx's certificate on 443 here: for 127.0.0.1, from a test CA. */
+const tls = makeTestCertificates();
 
 let work: string;
 let settings: NginxSettings;
@@ -67,6 +73,9 @@ function runOrThrow(command: string, args: string[]): string {
 const asPostgres = (command: string, ...args: string[]) => runOrThrow("runuser", ["-u", "postgres", "--", command, ...args]);
 
 const url = (pathAndQuery: string) => `http://127.0.0.1:${httpPort}${pathAndQuery}`;
+const httpsUrl = (pathAndQuery: string) => `https://127.0.0.1:${httpsPort}${pathAndQuery}`;
+/** HLS and the application are served over HTTPS (plain HTTP redirects there). */
+const fetchHttps = (pathAndQuery: string, init?: { method?: string; headers?: Record<string, string> }) => fetchTrusting(tls.caPem, httpsUrl(pathAndQuery), init);
 
 async function healthz() {
   const response = await fetch(url("/healthz"));
@@ -124,6 +133,10 @@ beforeAll(async () => {
   fs.chmodSync(work, 0o755); // nginx's workers (www-data) and postgres reach their folders inside
   settings = {
     httpListen: `127.0.0.1:${httpPort}`,
+    httpsListen: `127.0.0.1:${httpsPort}`,
+    tlsCertificate: path.join(work, "tls", "fullchain.pem"),
+    tlsCertificateKey: path.join(work, "tls", "privkey.pem"),
+    acmeChallengeDirectory: path.join(work, "acme-challenge"),
     rtmpListen: `127.0.0.1:${rtmpPort}`,
     hlsDirectory: path.join(work, "hls"),
     healthzDirectory: path.join(work, "healthz"),
@@ -132,13 +145,15 @@ beforeAll(async () => {
     logDirectory: path.join(work, "logs"),
     tempDirectory: path.join(work, "temp"),
   };
-  for (const folder of ["hls", "healthz", "logs", "temp", "etc", "bin", "pg-socket", "pg-logs"]) {
+  for (const folder of ["hls", "healthz", "logs", "temp", "etc", "bin", "pg-socket", "pg-logs", "tls", "acme-challenge"]) {
     fs.mkdirSync(path.join(work, folder), { mode: 0o755 });
   }
   fs.chownSync(settings.hlsDirectory, Number(execFileSync("id", ["-u", "www-data"]).toString()), 0);
   for (const folder of ["healthz", "pg-socket", "pg-logs"]) {
     fs.chownSync(path.join(work, folder), postgresUser.uid, postgresUser.gid);
   }
+  fs.writeFileSync(settings.tlsCertificate, tls.certificatePem);
+  fs.writeFileSync(settings.tlsCertificateKey, tls.privateKeyPem, { mode: 0o600 });
   script = path.join(work, "bin", "healthz-update.sh");
   fs.writeFileSync(script, renderedFile(document, scriptPath), { mode: 0o755 });
 
@@ -190,9 +205,14 @@ describe("the files the piece ships", () => {
   test("nginx.conf as shipped is the template this suite runs, filled with the node's ports and paths", () => {
     const shipped = renderedFile(document, nginxConfigPath);
     expect(shipped).toBe(renderNginxConfig(nodeNginxSettings));
+    for (const name of nginxIncludedFiles) {
+      expect(renderedFile(document, `/etc/nginx/${name}`)).toBe(renderNginxIncludedFiles(nodeNginxSettings)[name]);
+      expect(shipped + renderedFile(document, "/etc/nginx/dr-estate/servers.conf")).toContain(`include ${name};`);
+    }
     expect(shipped).toContain("load_module /usr/lib/nginx/modules/ngx_rtmp_module.so;");
     expect(shipped).toMatch(/listen 1935;[\s\S]*application live \{\s*live on;\s*record off;\s*hls on;\s*hls_path \/var\/lib\/dr-estate\/hls;\s*hls_fragment 10s;\s*hls_playlist_length 30s;/);
-    expect(shipped).toContain("listen 80 default_server;");
+    expect(renderedFile(document, "/etc/nginx/dr-estate/servers.conf")).toContain("listen 80 default_server;");
+    expect(renderedFile(document, "/etc/nginx/dr-estate/servers.conf")).toContain("listen 443 ssl http2 default_server;");
     expect(shipped).toContain("server 127.0.0.1:3000;");
     // Written after the packages, so nginx's own postinst never starts on it before the module exists.
     expect(parseCloudConfig(document).write_files.find((file) => file.path === nginxConfigPath)?.defer).toBe(true);
@@ -223,14 +243,14 @@ describe("the files the piece ships", () => {
 
 describe("nginx on the shipped template", () => {
   test("nginx -t accepts it, and refuses it without the RTMP module (the check can fail)", () => {
-    const config = path.join(work, "nginx.conf");
-    fs.writeFileSync(config, renderNginxConfig(settings));
+    const config = writeNginxFiles(work, settings);
     const result = run("nginx", ["-t", "-p", work, "-c", config]);
     expect(result.output).toContain("test is successful");
     expect(result.status).toBe(0);
 
-    const broken = path.join(work, "nginx-without-rtmp.conf");
-    fs.writeFileSync(broken, renderNginxConfig(settings).replace(/^load_module .*$/m, ""));
+    const brokenDirectory = path.join(work, "without-rtmp");
+    fs.mkdirSync(brokenDirectory);
+    const broken = writeNginxFiles(brokenDirectory, settings, renderNginxConfig(settings).replace(/^load_module .*$/m, ""));
     const refused = run("nginx", ["-t", "-p", work, "-c", broken]);
     expect(refused.output).toMatch(/unknown directive "rtmp"/);
     expect(refused.status).not.toBe(0);
@@ -243,9 +263,9 @@ describe("nginx on the shipped template", () => {
     nginx.stderr!.on("data", (chunk) => (errors += chunk));
     await waitFor(`nginx to answer (stderr: ${errors})`, 20, async () => ((await fetch(url("/healthz"))).status > 0 ? true : undefined));
 
-    // node:http rather than fetch, which does not let a caller set Host.
+    // node:https rather than fetch, which does not let a caller set Host.
     const proxied = await new Promise<{ status?: number; body: string }>((resolve, reject) => {
-      const request = http.get(url("/streams/42?view=full"), { headers: { host: "stream.example.com" } }, (response) => {
+      const request = https.get(httpsUrl("/streams/42?view=full"), { ca: tls.caPem, servername: "localhost", headers: { host: "stream.example.com" } }, (response) => {
         let body = "";
         response.on("data", (chunk) => (body += chunk));
         response.on("end", () => resolve({ status: response.statusCode, body }));
@@ -271,7 +291,7 @@ describe("nginx on the shipped template", () => {
     ffmpeg.stderr!.on("data", (chunk) => (ffmpegErrors += chunk));
 
     const playlist = await waitFor(`a playlist with a segment (ffmpeg: ${ffmpegErrors})`, 60, async () => {
-      const response = await fetch(url("/hls/test.m3u8"));
+      const response = await fetchHttps("/hls/test.m3u8");
       const text = await response.text();
       return response.status === 200 && /\.ts$/m.test(text) ? { response, text } : undefined;
     });
@@ -281,7 +301,7 @@ describe("nginx on the shipped template", () => {
     expect(playlist.response.headers.get("cache-control")).toBe("no-cache");
 
     const segmentName = playlist.text.split("\n").find((line) => line.endsWith(".ts"))!;
-    const segment = await fetch(url(`/hls/${segmentName}`));
+    const segment = await fetchHttps(`/hls/${segmentName}`);
     expect(segment.status).toBe(200);
     expect(segment.headers.get("content-type")).toBe("video/mp2t");
     expect(segment.headers.get("access-control-allow-origin")).toBe("*");
@@ -291,7 +311,7 @@ describe("nginx on the shipped template", () => {
     expect(bytes[0]).toBe(0x47); // MPEG-TS sync byte
     expect(bytes[188]).toBe(0x47);
 
-    const preflight = await fetch(url(`/hls/${segmentName}`), {
+    const preflight = await fetchHttps(`/hls/${segmentName}`, {
       method: "OPTIONS",
       headers: { origin: "https://player.example.com", "access-control-request-method": "GET", "access-control-request-headers": "range" },
     });
@@ -299,7 +319,7 @@ describe("nginx on the shipped template", () => {
     expect(preflight.headers.get("access-control-allow-origin")).toBe("*");
     expect(preflight.headers.get("access-control-allow-headers")).toMatch(/range/i);
 
-    expect((await fetch(url("/hls/missing.m3u8"))).status).toBe(404);
+    expect((await fetchHttps("/hls/missing.m3u8")).status).toBe(404);
     await waitForExit(ffmpeg, 30);
     expect(ffmpeg.exitCode).toBe(0);
   });

@@ -23,7 +23,8 @@ const offsiteBackups: OffsiteRepository = {
   cipherPassphrase: "cipher",
   retentionDays: 90,
 };
-const context: NodeContext = { peers: { primary: "203.0.113.10", standby: "198.51.100.20", witness: "198.51.100.30" }, secrets, offsiteBackups };
+const certbotDnsToken = "certbot-dns-token";
+const context: NodeContext = { peers: { primary: "203.0.113.10", standby: "198.51.100.20", witness: "198.51.100.30" }, secrets, offsiteBackups, certbotDnsToken };
 const deadMansSwitchUrl = "https://hc-ping.com/0f1e2d3c";
 const estate = exampleEstate("hetzner", { alerts: { ...exampleEstateInput().alerts, deadMansSwitchUrl } });
 
@@ -38,6 +39,15 @@ describe("nodeConfiguration", () => {
     const config = nodeConfiguration(estate, "witness", context);
     expect(config.deadMansSwitchUrl).toBe(deadMansSwitchUrl);
     expect(config.offsiteBackups).toBeUndefined();
+  });
+
+  test.each(["primary", "standby"] as const)("the %s serves HTTPS for every service hostname with the certbot token; the witness gets neither", (role) => {
+    expect(nodeConfiguration(estate, role, context).https).toEqual({
+      hostnames: estate.hostnames.map((hostname) => `${hostname}.example.com`),
+      cloudflareApiToken: certbotDnsToken,
+    });
+    expect(estate.hostnames.length).toBeGreaterThan(1);
+    expect(nodeConfiguration(estate, "witness", context).https).toBeUndefined();
   });
 
   test.each(nodeRoles)("the %s is named below the estate's domain and carries the context's values", (role) => {

@@ -3,6 +3,8 @@ import type { CloudConfigPart } from "../cloud-config";
 import { renderTemplate } from "../files";
 import type { NodeConfig } from "../node-config";
 import { installScript, nodePaths } from "../node-paths";
+import { withoutCommentLines } from "../shell-comments";
+import { httpsPaths } from "./https-certificate";
 
 /** Port of the streaming platform's application on the node; nginx proxies everything else to it. */
 export const applicationPort = ports.application;
@@ -10,13 +12,23 @@ export const applicationPort = ports.application;
 /** Where nginx's main configuration is written on the node. */
 export const nginxConfigPath = "/etc/nginx/nginx.conf";
 
+/** The files nginx.conf includes, by their path relative to its folder (cloud-init/files/nginx/<name>). */
+export const nginxIncludedFiles = ["dr-estate/servers.conf", "dr-estate/healthz-locations.conf"] as const;
+
 /** Runtime directory (under /run) of the healthz unit, holding the marker nginx answers /healthz from. */
 const healthzRuntimeDirectory = "dr-estate/healthz";
 
 /** The values of cloud-init/files/nginx/nginx.conf's placeholders. */
 export interface NginxSettings {
-  /** `listen` argument of the HTTP server: HLS, /healthz, proxy to the application. */
+  /** `listen` argument of the HTTP server: /healthz, the ACME path, and a redirect to HTTPS. */
   readonly httpListen: string;
+  /** `listen` argument of the HTTPS server: HLS, /healthz, proxy to the application. */
+  readonly httpsListen: string;
+  /** PEM certificate chain and key the HTTPS server presents. */
+  readonly tlsCertificate: string;
+  readonly tlsCertificateKey: string;
+  /** Served under /.well-known/acme-challenge/ over plain HTTP. */
+  readonly acmeChallengeDirectory: string;
   /** `listen` argument of the RTMP server. */
   readonly rtmpListen: string;
   /** Where the RTMP module writes playlists and segments; served under /hls/. */
@@ -33,6 +45,10 @@ export interface NginxSettings {
 /** What the nodes run: ports from the estate's firewall rules, Debian's own nginx paths. */
 export const nodeNginxSettings: NginxSettings = {
   httpListen: String(ports.http),
+  httpsListen: String(ports.https),
+  tlsCertificate: httpsPaths.certificate,
+  tlsCertificateKey: httpsPaths.privateKey,
+  acmeChallengeDirectory: httpsPaths.acmeChallengeDirectory,
   rtmpListen: String(ports.rtmp),
   hlsDirectory: "/var/lib/dr-estate/hls",
   healthzDirectory: `/run/${healthzRuntimeDirectory}`,
@@ -44,12 +60,26 @@ export const nodeNginxSettings: NginxSettings = {
 
 /** nginx.conf from its template; tests render the same template for loopback ports and temp folders. */
 export function renderNginxConfig(settings: NginxSettings): string {
-  return renderTemplate("nginx/nginx.conf", { ...settings });
+  const { rtmpListen, hlsDirectory, applicationAddress, pidFile, logDirectory, tempDirectory } = settings;
+  return renderTemplate("nginx/nginx.conf", { rtmpListen, hlsDirectory, applicationAddress, pidFile, logDirectory, tempDirectory });
+}
+
+/** The files nginx.conf includes, rendered, by their path relative to nginx.conf's folder. */
+export function renderNginxIncludedFiles(settings: NginxSettings): Record<(typeof nginxIncludedFiles)[number], string> {
+  const { httpListen, httpsListen, tlsCertificate, tlsCertificateKey, acmeChallengeDirectory, hlsDirectory, healthzDirectory } = settings;
+  // Without their comment lines, like the scripts: the user-data limit (the first line, naming the file, stays).
+  return {
+    "dr-estate/servers.conf": withoutCommentLines(
+      renderTemplate("nginx/servers.conf", { httpListen, httpsListen, tlsCertificate, tlsCertificateKey, acmeChallengeDirectory, hlsDirectory }),
+    ),
+    "dr-estate/healthz-locations.conf": withoutCommentLines(renderTemplate("nginx/healthz-locations.conf", { healthzDirectory })),
+  };
 }
 
 /**
- * NGINX with the RTMP module: RTMP ingest to HLS, the HLS files over HTTP with CORS, /healthz (200
- * only on the writable PostgreSQL primary of a node fit to serve) and a reverse proxy to the application.
+ * NGINX with the RTMP module: RTMP ingest to HLS, the HLS files over HTTPS with CORS, /healthz (200
+ * only on the writable PostgreSQL primary, over HTTP and HTTPS) and a reverse proxy to the application;
+ * plain HTTP redirects to HTTPS except /healthz and the ACME path.
  */
 export function nginxRtmp(node: NodeConfig): CloudConfigPart {
   const settings = nodeNginxSettings;
@@ -70,6 +100,7 @@ export function nginxRtmp(node: NodeConfig): CloudConfigPart {
       // Deferred: written after the packages are installed, so nginx's own postinst starts with its
       // stock configuration and never tries ours before the RTMP module is on disk.
       { path: nginxConfigPath, content: renderNginxConfig(settings), permissions: "0644", defer: true },
+      ...Object.entries(renderNginxIncludedFiles(settings)).map(([name, content]) => ({ path: `/etc/nginx/${name}`, content, permissions: "0644", defer: true })),
     ],
     runcmd: [
       `install -d -o www-data -g www-data -m 0755 ${settings.hlsDirectory}`,

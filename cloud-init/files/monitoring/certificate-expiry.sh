@@ -4,7 +4,8 @@
 #
 #   dr_estate_certificate_expiry_timestamp_seconds{certificate="node"} 1830000000
 #
-# A certificate that cannot be read is published as 0 (already expired), so it alerts too.
+# A certificate that cannot be read is published as 0 (already expired), so it alerts too. On the data
+# nodes HTTPS_CERTIFICATE names the certificate nginx serves on 443, published as certificate="https".
 set -eu
 
 tls_dir=${CERTIFICATE_DIR:-${DR_ESTATE_ETC:-/etc/dr-estate}/tls}
@@ -22,6 +23,10 @@ for name in node ca; do
   lines="$lines
 $metric{certificate=\"$name\"} $(expiry "$tls_dir/$name.crt")"
 done
+if [ -n "${HTTPS_CERTIFICATE:-}" ]; then
+  lines="$lines
+$metric{certificate=\"https\"} $(expiry "$HTTPS_CERTIFICATE")"
+fi
 
 staged="$textfile_dir/.certificate-expiry.prom.$$"
 printf '%s\n' "$lines" > "$staged"

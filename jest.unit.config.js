@@ -23,10 +23,11 @@ const leftOut = [
   "/__tests__/cloud-init/reserved-ip-egress\\.test\\.ts$", // routes in a network namespace (root)
   "/__tests__/cloud-init/monitoring\\.test\\.ts$", // PostgreSQL, promtool rules tests, exporters
   "/__tests__/cloud-init/nats\\.test\\.ts$", // nats-server
+  "/__tests__/cloud-init/media-cold-copy\\.test\\.ts$", // rclone to MinIO (built tools), PostgreSQL (root)
+  "/__tests__/cloud-init/media-replication\\.test\\.ts$", // sshd, rsync and PostgreSQL (root)
   "/__tests__/stacks/client-fallback-resolution\\.test\\.ts$", // a hosts file bind-mounted in a mount namespace (root)
   "/__tests__/stacks/client-fallback-resolution\\.test\\.ts$", // a hosts file bind-mounted in a mount namespace (root)
   "/__tests__/cloud-init/nginx-rtmp\\.test\\.ts$", // nginx with RTMP, ffmpeg, PostgreSQL
-  "/__tests__/cloud-init/https-acme\\.test\\.ts$", // nginx, certbot and pebble (built tools), runs as root
   "/__tests__/cloud-init/no-secrets-on-command-lines\\.test\\.ts$", // runuser and chown (root)
   // Not root nor a service, but slow: each command started twice through npm and ts-node (70 s of
   // CPU). The parsing they share is tested fast in __tests__/tools/command-line.test.ts.

@@ -5,7 +5,7 @@ import { PrivateKey } from "@cdktf/provider-tls/lib/private-key";
 import { SelfSignedCert } from "@cdktf/provider-tls/lib/self-signed-cert";
 import { Fn } from "cdktf";
 import { Construct } from "constructs";
-import type { NodeSecrets } from "../cloud-init/node-config";
+import type { MediaReplicationSettings, NodeSecrets } from "../cloud-init/node-config";
 
 export interface EstateSecretsProps {
   readonly estateName: string;
@@ -103,6 +103,24 @@ export class EstateSecrets extends Construct {
       sshHostKeyBase64: Fn.base64encode(hostKey.privateKeyOpenssh),
       sshHostPublicKey: Fn.trimspace(hostKey.publicKeyOpenssh),
     };
+  }
+
+  /**
+   * The media replication settings of the two data nodes: each gets its own ED25519 key, the
+   * peer's public key (allowed to push to it) and the peer's address and host key.
+   */
+  mediaReplication(peers: Record<"primary" | "standby", { address: string; hostPublicKey: string }>): Record<"primary" | "standby", MediaReplicationSettings> {
+    const keys = {
+      primary: new PrivateKey(this, "primary-media-replication-key", { algorithm: "ED25519" }),
+      standby: new PrivateKey(this, "standby-media-replication-key", { algorithm: "ED25519" }),
+    };
+    const settings = (self: "primary" | "standby", peer: "primary" | "standby"): MediaReplicationSettings => ({
+      privateKeyBase64: Fn.base64encode(keys[self].privateKeyOpenssh),
+      peerPublicKey: Fn.trimspace(keys[peer].publicKeyOpenssh),
+      peerAddress: peers[peer].address,
+      peerHostPublicKey: peers[peer].hostPublicKey,
+    });
+    return { primary: settings("primary", "standby"), standby: settings("standby", "primary") };
   }
 
   /** The SSH host key of one node (Ed25519). */

@@ -1,7 +1,7 @@
 import type { FirewallRule } from "../estate/firewall-rules";
 import { postgresSource } from "../estate/provider-catalog";
 import type { Estate } from "../estate/schema";
-import type { NodeConfig, NodeRole, NodeSecrets, OffsiteRepository, PeerAddresses } from "../cloud-init/node-config";
+import type { MediaReplicationSettings, NodeConfig, NodeRole, NodeSecrets, OffsiteRepository, PeerAddresses } from "../cloud-init/node-config";
 import type { SeedNetwork } from "../cloud-init/render";
 
 /** What a node's configuration needs beyond the estate description: values Terraform makes. */
@@ -11,10 +11,10 @@ export interface NodeContext {
   readonly secrets: NodeSecrets;
   /** The data nodes' off-site pgBackRest repository, when the estate has one. */
   readonly offsiteBackups?: OffsiteRepository;
+  /** The data nodes' media replication keys and peer. */
+  readonly mediaReplication?: MediaReplicationSettings;
   /** Block device of a separate PostgreSQL data volume. */
   readonly dataDevice?: string;
-  /** The Cloudflare token the data nodes' certbot edits the zone's DNS records with (DNS-01). */
-  readonly certbotDnsToken: string;
   /** Rules of the node's own firewall. */
   readonly hostFirewallRules?: readonly FirewallRule[];
   /** Whether the node must route its outgoing traffic through its reserved IP (DigitalOcean). */
@@ -37,16 +37,11 @@ export function nodeConfiguration(estate: Estate, role: NodeRole, context: NodeC
     deadMansSwitchUrl: role === "witness" ? estate.alerts.deadMansSwitchUrl : undefined,
     offsiteBackups: role === "witness" ? undefined : context.offsiteBackups,
     secrets: context.secrets,
+    mediaReplication: role === "witness" ? undefined : context.mediaReplication,
     dataDevice: context.dataDevice,
     hostFirewallRules: context.hostFirewallRules,
-    https: role === "witness" ? undefined : { hostnames: serviceFqdns(estate), cloudflareApiToken: context.certbotDnsToken },
     egressThroughReservedIp: context.egressThroughReservedIp,
   };
-}
-
-/** The service hostnames below the estate's domain, such as api.example.com: what the HTTPS certificate names. */
-export function serviceFqdns(estate: Pick<Estate, "domain" | "hostnames">): string[] {
-  return estate.hostnames.map((hostname) => `${hostname}.${estate.domain}`);
 }
 
 export function nodeFqdn(estate: Pick<Estate, "domain">, role: NodeRole): string {

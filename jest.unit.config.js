@@ -28,6 +28,7 @@ const leftOut = [
   "/__tests__/stacks/client-fallback-resolution\\.test\\.ts$", // a hosts file bind-mounted in a mount namespace (root)
   "/__tests__/stacks/client-fallback-resolution\\.test\\.ts$", // a hosts file bind-mounted in a mount namespace (root)
   "/__tests__/cloud-init/nginx-rtmp\\.test\\.ts$", // nginx with RTMP, ffmpeg, PostgreSQL
+  "/__tests__/cloud-init/https-acme\\.test\\.ts$", // nginx, certbot and pebble (built tools), runs as root
   "/__tests__/cloud-init/no-secrets-on-command-lines\\.test\\.ts$", // runuser and chown (root)
   // Not root nor a service, but slow: each command started twice through npm and ts-node (70 s of
   // CPU). The parsing they share is tested fast in __tests__/tools/command-line.test.ts.

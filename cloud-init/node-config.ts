@@ -59,6 +59,14 @@ export interface OffsiteRepository {
   readonly retentionDays: number;
 }
 
+/** The data nodes' HTTPS: the names their certificate covers and how certbot proves the zone is ours. */
+export interface HttpsSettings {
+  /** Fully qualified service hostnames, such as api.example.com; certbot's certificate names them all. */
+  readonly hostnames: readonly string[];
+  /** Cloudflare API token allowed to edit the DNS records of the estate's zone and nothing else (DNS-01). */
+  readonly cloudflareApiToken: string;
+}
+
 /** What a data node needs to push its media to the other data node, and to receive the other's. */
 export interface MediaReplicationSettings {
   /** This node's ED25519 key (OpenSSH private key, base64) that logs in to the peer. */
@@ -105,4 +113,6 @@ export interface NodeConfig {
   readonly offsiteBackups?: OffsiteRepository;
   /** Media pushed to and received from the other data node. Default: none (the witness, and the lab). */
   readonly mediaReplication?: MediaReplicationSettings;
+  /** HTTPS on 443 with an ACME certificate: every data node has it, the witness does not. */
+  readonly https?: HttpsSettings;
 }

@@ -8,6 +8,7 @@ import { failover } from "./pieces/failover";
 import { hardening } from "./pieces/hardening";
 import { hostFirewall } from "./pieces/host-firewall";
 import { mediaReplication } from "./pieces/media-replication";
+import { httpsCertificate } from "./pieces/https-certificate";
 import { monitoring } from "./pieces/monitoring";
 import { nats } from "./pieces/nats";
 import { nginxRtmp } from "./pieces/nginx-rtmp";
@@ -16,8 +17,8 @@ import { reservedIpEgress } from "./pieces/reserved-ip-egress";
 
 /** What each role runs, in the order cloud-init should set it up. */
 const piecesByRole: Record<NodeRole, ReadonlyArray<(node: NodeConfig) => CloudConfigPart>> = {
-  primary: [estateSettings, hardening, hostFirewall, reservedIpEgress, postgres, failover, backups, mediaReplication, nats, nginxRtmp, monitoring],
-  standby: [estateSettings, hardening, hostFirewall, reservedIpEgress, postgres, failover, backups, mediaReplication, nats, nginxRtmp, monitoring],
+  primary: [estateSettings, hardening, hostFirewall, reservedIpEgress, postgres, failover, backups, mediaReplication, nats, httpsCertificate, nginxRtmp, monitoring],
+  standby: [estateSettings, hardening, hostFirewall, reservedIpEgress, postgres, failover, backups, mediaReplication, nats, httpsCertificate, nginxRtmp, monitoring],
   witness: [estateSettings, hardening, hostFirewall, reservedIpEgress, postgres, failover, monitoring],
 };
 

@@ -1,6 +1,7 @@
 import { TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import type { MediaReplicationSettings, OffsiteRepository, PeerAddresses } from "../cloud-init";
+import { CertbotDnsToken } from "../constructs/certbot-dns-token";
 import { ClientFallbackOutput } from "../constructs/client-fallback-output";
 import { EstateNodesOutput } from "../constructs/estate-nodes-output";
 import { EstateSecrets } from "../constructs/estate-secrets";
@@ -34,6 +35,7 @@ export class EstateStack extends TerraformStack {
     configureStateBackend(this, estate.name, estate.state);
     configureProviders(this, estate);
     const secrets = new EstateSecrets(this, "secrets", { estateName: estate.name });
+    const certbotDnsToken = new CertbotDnsToken(this, "certbot-dns-token", { estateName: estate.name, ...estate.cloudflare });
     const offsiteBackups = offsiteRepository(this, estate, secrets);
     const cloudNodes = createCloudNodes(this, estate);
 
@@ -43,7 +45,15 @@ export class EstateStack extends TerraformStack {
     const mediaPeer = (role: "primary" | "standby") => ({ address: peers[role], hostPublicKey: nodeSecrets[role].sshHostPublicKey });
     const mediaReplication: Partial<Record<NodeRole, MediaReplicationSettings>> = secrets.mediaReplication({ primary: mediaPeer("primary"), standby: mediaPeer("standby") });
     const nodeConfig = (role: NodeRole, context: Pick<NodeContext, "dataDevice" | "egressThroughReservedIp"> = {}) =>
-      nodeConfiguration(estate, role, { peers, secrets: nodeSecrets[role], mediaReplication: mediaReplication[role], offsiteBackups, hostFirewallRules: inboundRules[role], ...context });
+      nodeConfiguration(estate, role, {
+        peers,
+        secrets: nodeSecrets[role],
+        mediaReplication: mediaReplication[role],
+        offsiteBackups,
+        certbotDnsToken: certbotDnsToken.value,
+        hostFirewallRules: inboundRules[role],
+        ...context,
+      });
 
     for (const role of cloudRoles) {
       const node = cloudNodes[role];

@@ -15,6 +15,8 @@ export interface NodeContext {
   readonly mediaReplication?: MediaReplicationSettings;
   /** Block device of a separate PostgreSQL data volume. */
   readonly dataDevice?: string;
+  /** The Cloudflare token the data nodes' certbot edits the zone's DNS records with (DNS-01). */
+  readonly certbotDnsToken: string;
   /** Rules of the node's own firewall. */
   readonly hostFirewallRules?: readonly FirewallRule[];
   /** Whether the node must route its outgoing traffic through its reserved IP (DigitalOcean). */
@@ -40,8 +42,14 @@ export function nodeConfiguration(estate: Estate, role: NodeRole, context: NodeC
     mediaReplication: role === "witness" ? undefined : context.mediaReplication,
     dataDevice: context.dataDevice,
     hostFirewallRules: context.hostFirewallRules,
+    https: role === "witness" ? undefined : { hostnames: serviceFqdns(estate), cloudflareApiToken: context.certbotDnsToken },
     egressThroughReservedIp: context.egressThroughReservedIp,
   };
+}
+
+/** The service hostnames below the estate's domain, such as api.example.com: what the HTTPS certificate names. */
+export function serviceFqdns(estate: Pick<Estate, "domain" | "hostnames">): string[] {
+  return estate.hostnames.map((hostname) => `${hostname}.${estate.domain}`);
 }
 
 export function nodeFqdn(estate: Pick<Estate, "domain">, role: NodeRole): string {

@@ -178,6 +178,14 @@ function checkHostnamesDistinct(hostnames: string[], ctx: z.RefinementCtx) {
   });
 }
 
+function checkStreamsDistinct(streams: string[], ctx: z.RefinementCtx) {
+  streams.forEach((stream, index) => {
+    if (streams.indexOf(stream) !== index) {
+      ctx.addIssue({ code: "custom", path: [index], message: `"${stream}" is listed twice` });
+    }
+  });
+}
+
 export const estateSchema = z
   .object({
     name: z.string().regex(/^[a-z][a-z0-9-]{1,30}[a-z0-9]$/, "must be 3-32 characters of a-z, 0-9 and '-', starting with a letter"),
@@ -210,6 +218,15 @@ export const estateSchema = z
       .array(dnsLabel)
       .min(1, "must list at least one service hostname (api, stream, cdn...)")
       .superRefine(checkHostnamesDistinct),
+    /**
+     * The live streams the data nodes accept: each is published with a key of its own that Terraform
+     * generates (output stream-keys), and watched under its name alone: /hls/<name>.m3u8.
+     */
+    streams: z
+      .array(z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "must be 1-63 characters of a-z, 0-9 and '-', starting with a letter or digit"))
+      .min(1, "must list at least one stream name")
+      .superRefine(checkStreamsDistinct)
+      .default(["main"]),
     standby: z
       .object({ ...placement, volumeSizeGb: z.number().int().min(10).max(10240).default(100) })
       .strict()

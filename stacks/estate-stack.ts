@@ -1,4 +1,4 @@
-import { TerraformStack } from "cdktf";
+import { TerraformOutput, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import type { MediaReplicationSettings, OffsiteRepository, PeerAddresses } from "../cloud-init";
 import { CertbotDnsToken } from "../constructs/certbot-dns-token";
@@ -9,6 +9,7 @@ import { FailoverDns, FailoverDnsProps } from "../constructs/failover-dns";
 import { HetznerOffsiteBackups } from "../constructs/hetzner-offsite-backups";
 import { OffsiteBackups } from "../constructs/offsite-backups";
 import { PrimaryNode } from "../constructs/primary-node";
+import { StreamKeys } from "../constructs/stream-keys";
 import { Estate, NodeRole, nodeRoles } from "../estate";
 import { addEstatePolicies } from "../policies";
 import { cloudRoles, createCloudNodes } from "./cloud-nodes";
@@ -35,6 +36,7 @@ export class EstateStack extends TerraformStack {
     configureStateBackend(this, estate.name, estate.state);
     configureProviders(this, estate);
     const secrets = new EstateSecrets(this, "secrets", { estateName: estate.name });
+    const streamKeys = new StreamKeys(this, "streams", { streams: estate.streams });
     const certbotDnsToken = new CertbotDnsToken(this, "certbot-dns-token", { estateName: estate.name, ...estate.cloudflare });
     const offsiteBackups = offsiteRepository(this, estate, secrets);
     const cloudNodes = createCloudNodes(this, estate);
@@ -50,6 +52,7 @@ export class EstateStack extends TerraformStack {
         secrets: nodeSecrets[role],
         mediaReplication: mediaReplication[role],
         offsiteBackups,
+        streamKeys: streamKeys.keys,
         certbotDnsToken: certbotDnsToken.value,
         hostFirewallRules: inboundRules[role],
         ...context,
@@ -75,6 +78,11 @@ export class EstateStack extends TerraformStack {
       addresses: { primary: peers.primary, standby: peers.standby },
     });
     addEstateOutputs(this, estate, peers, secrets.caCertificatePem);
+    new TerraformOutput(this, "stream-keys", {
+      description: "Publishing key of each stream: rtmp://<node>/live/<key>; viewers see only the name",
+      value: streamKeys.byName,
+      sensitive: true,
+    });
 
     pinProviderVersions(this);
     addEstatePolicies(this);

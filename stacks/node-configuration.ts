@@ -1,7 +1,7 @@
 import type { FirewallRule } from "../estate/firewall-rules";
 import { postgresSource } from "../estate/provider-catalog";
 import type { Estate } from "../estate/schema";
-import type { MediaReplicationSettings, NodeConfig, NodeRole, NodeSecrets, OffsiteRepository, PeerAddresses } from "../cloud-init/node-config";
+import type { MediaReplicationSettings, NodeConfig, NodeRole, NodeSecrets, OffsiteRepository, PeerAddresses, StreamKey } from "../cloud-init/node-config";
 import type { SeedNetwork } from "../cloud-init/render";
 
 /** What a node's configuration needs beyond the estate description: values Terraform makes. */
@@ -13,6 +13,8 @@ export interface NodeContext {
   readonly offsiteBackups?: OffsiteRepository;
   /** The data nodes' media replication keys and peer. */
   readonly mediaReplication?: MediaReplicationSettings;
+  /** The key of each stream the data nodes accept. */
+  readonly streamKeys?: readonly StreamKey[];
   /** Block device of a separate PostgreSQL data volume. */
   readonly dataDevice?: string;
   /** The Cloudflare token the data nodes' certbot edits the zone's DNS records with (DNS-01). */
@@ -38,6 +40,7 @@ export function nodeConfiguration(estate: Estate, role: NodeRole, context: NodeC
     alertWebhookCaCertificate: estate.alerts.webhookCaCertificate,
     deadMansSwitchUrl: role === "witness" ? estate.alerts.deadMansSwitchUrl : undefined,
     offsiteBackups: role === "witness" ? undefined : context.offsiteBackups,
+    streamKeys: role === "witness" ? undefined : context.streamKeys,
     secrets: context.secrets,
     mediaReplication: role === "witness" ? undefined : context.mediaReplication,
     dataDevice: context.dataDevice,

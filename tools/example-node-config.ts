@@ -26,6 +26,7 @@ export function exampleNodeConfig(role: NodeRole, overrides: Partial<NodeConfig>
         : { hostnames: ["api.example.com", "stream.example.com", "cdn.example.com"], cloudflareApiToken: "cloudflaretokendnseditofthezone0123456789" },
     dataDevice: role === "standby" ? "/dev/disk/by-id/scsi-0HC_Volume_12345" : undefined,
     hostFirewallRules: (role === "witness" ? witnessInboundRules : dataNodeInboundRules)({ adminCidrs: ["198.51.100.0/24"], estatePeers }),
+    streamKeys: role === "witness" ? undefined : [{ name: "main", key: "streamkeymain0123456789abcdefghij" }],
     secrets: {
       replicationPassword: "replicationpassword0123456789abc",
       failoverMonitorPassword: "monitorpassword0123456789abcdefg",

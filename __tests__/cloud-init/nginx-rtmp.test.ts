@@ -13,6 +13,7 @@ import { NginxSettings, nginxConfigPath, nginxIncludedFiles, nodeNginxSettings, 
 import { exampleNodeConfig, makeTestCertificates } from "../support/example-node";
 import { fetchTrusting } from "../support/fetch-trusting";
 import { writeNginxFiles } from "../support/nginx-files";
+import { renderRtmpPublishCheck, renderStreamKeys, rtmpPublishFiles } from "../../cloud-init/pieces/nginx-rtmp";
 import { parseCloudConfig, renderedFile } from "../support/rendered-files";
 import { waitFor } from "../../tools/wait";
 
@@ -24,6 +25,8 @@ const httpPort = 18080;
 const httpsPort = 18083;
 const applicationPort = 18081;
 const rtmpPort = 19350;
+// The key of the stream "test": publishers use it, viewers never see it.
+const testStreamKey = "testkey0123456789abcdefghijklmnop";
 const primaryPgPort = 15490;
 const standbyPgPort = 15491;
 const unusedPgPort = 15499;
@@ -154,6 +157,9 @@ beforeAll(async () => {
   }
   fs.writeFileSync(settings.tlsCertificate, tls.certificatePem);
   fs.writeFileSync(settings.tlsCertificateKey, tls.privateKeyPem, { mode: 0o600 });
+  // The on_publish check and its key list beside nginx.conf, as on the node.
+  fs.writeFileSync(path.join(work, rtmpPublishFiles.check), renderRtmpPublishCheck(rtmpPort));
+  fs.writeFileSync(path.join(work, rtmpPublishFiles.streamKeys), renderStreamKeys([{ name: "test", key: testStreamKey }]));
   script = path.join(work, "bin", "healthz-update.sh");
   fs.writeFileSync(script, renderedFile(document, scriptPath), { mode: 0o755 });
 
@@ -210,7 +216,7 @@ describe("the files the piece ships", () => {
       expect(shipped + renderedFile(document, "/etc/nginx/dr-estate/servers.conf")).toContain(`include ${name};`);
     }
     expect(shipped).toContain("load_module /usr/lib/nginx/modules/ngx_rtmp_module.so;");
-    expect(shipped).toMatch(/listen 1935;[\s\S]*application live \{\s*live on;\s*record off;\s*hls on;\s*hls_path \/var\/lib\/dr-estate\/hls;\s*hls_fragment 10s;\s*hls_playlist_length 30s;/);
+    expect(shipped).toMatch(/listen 1935;[\s\S]*application hls \{[^}]*hls on;\s*hls_path \/var\/lib\/dr-estate\/hls;\s*hls_fragment 10s;\s*hls_playlist_length 30s;/);
     expect(renderedFile(document, "/etc/nginx/dr-estate/servers.conf")).toContain("listen 80 default_server;");
     expect(renderedFile(document, "/etc/nginx/dr-estate/servers.conf")).toContain("listen 443 ssl http2 default_server;");
     expect(shipped).toContain("server 127.0.0.1:3000;");
@@ -285,7 +291,7 @@ describe("nginx on the shipped template", () => {
       "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100",
       // 12 s: the first 10 s fragment closes at the keyframe after 10 s, then the playlist lists it.
       "-t", "12", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-g", "25", "-c:a", "aac",
-      "-f", "flv", `rtmp://127.0.0.1:${rtmpPort}/live/test`,
+      "-f", "flv", `rtmp://127.0.0.1:${rtmpPort}/live/${testStreamKey}`,
     ], { stdio: ["ignore", "ignore", "pipe"] });
     let ffmpegErrors = "";
     ffmpeg.stderr!.on("data", (chunk) => (ffmpegErrors += chunk));

@@ -1,6 +1,7 @@
 import { isIP } from "node:net";
 import type { CloudConfigPart } from "../cloud-config";
 import { renderTemplate } from "../files";
+import { withoutCommentLines } from "../shell-comments";
 import type { NodeConfig } from "../node-config";
 import { FirewallRule, protectedPorts, protectedPortsIn } from "../../estate/firewall-rules";
 
@@ -21,10 +22,10 @@ export function hostFirewall(node: NodeConfig): CloudConfigPart {
     writeFiles: [
       {
         path: "/etc/nftables.conf",
-        content: renderTemplate("firewall/nftables.conf", {
-          rules: nftablesRuleLines(node.hostFirewallRules),
-          metadataAddress: metadataServiceAddress,
-        }),
+        // Without its comment lines, like the scripts: Hetzner takes 32 KiB of user-data.
+        content: withoutCommentLines(
+          renderTemplate("firewall/nftables.conf", { rules: nftablesRuleLines(node.hostFirewallRules), metadataAddress: metadataServiceAddress }),
+        ),
         permissions: "0755",
         // After the packages: the nftables package ships /etc/nftables.conf as a conffile.
         defer: true,

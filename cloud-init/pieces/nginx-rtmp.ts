@@ -1,7 +1,7 @@
 import { ports } from "../../estate/firewall-rules";
 import type { CloudConfigPart } from "../cloud-config";
 import { renderTemplate } from "../files";
-import type { NodeConfig } from "../node-config";
+import type { NodeConfig, StreamKey } from "../node-config";
 import { installScript, nodePaths } from "../node-paths";
 import { withoutCommentLines } from "../shell-comments";
 import { httpsPaths } from "./https-certificate";
@@ -14,6 +14,22 @@ export const nginxConfigPath = "/etc/nginx/nginx.conf";
 
 /** The files nginx.conf includes, by their path relative to its folder (cloud-init/files/nginx/<name>). */
 export const nginxIncludedFiles = ["dr-estate/servers.conf", "dr-estate/healthz-locations.conf"] as const;
+
+/** nginx-rtmp's on_publish check: an nginx server on loopback (the address is in nginx.conf too). */
+export const rtmpPublishCheckAddress = "127.0.0.1:8935";
+
+/** The check's configuration and its list of stream keys, beside nginx.conf (included relative to it). */
+export const rtmpPublishFiles = { check: "dr-estate-rtmp-publish.conf", streamKeys: "dr-estate-stream-keys.map" } as const;
+
+/** The on_publish check server; `rtmpPort` is the RTMP port a publish is relayed to on loopback. */
+export function renderRtmpPublishCheck(rtmpPort: string | number): string {
+  return renderTemplate("nginx/rtmp-publish-check.conf", { listen: rtmpPublishCheckAddress, rtmpLoopback: `127.0.0.1:${rtmpPort}` });
+}
+
+/** The map from each stream key to its stream's public name (keys and names are letters, digits and '-'). */
+export function renderStreamKeys(streams: readonly StreamKey[]): string {
+  return streams.map((stream) => `"${stream.key}" "${stream.name}";\n`).join("");
+}
 
 /** Runtime directory (under /run) of the healthz unit, holding the marker nginx answers /healthz from. */
 const healthzRuntimeDirectory = "dr-estate/healthz";
@@ -58,10 +74,10 @@ export const nodeNginxSettings: NginxSettings = {
   tempDirectory: "/var/lib/nginx",
 };
 
-/** nginx.conf from its template; tests render the same template for loopback ports and temp folders. */
+/** nginx.conf from its template, less its comment lines (Hetzner takes 32 KiB of user-data); tests render the same template for loopback ports and temp folders. */
 export function renderNginxConfig(settings: NginxSettings): string {
   const { rtmpListen, hlsDirectory, applicationAddress, pidFile, logDirectory, tempDirectory } = settings;
-  return renderTemplate("nginx/nginx.conf", { rtmpListen, hlsDirectory, applicationAddress, pidFile, logDirectory, tempDirectory });
+  return withoutCommentLines(renderTemplate("nginx/nginx.conf", { rtmpListen, hlsDirectory, applicationAddress, pidFile, logDirectory, tempDirectory }));
 }
 
 /** The files nginx.conf includes, rendered, by their path relative to nginx.conf's folder. */
@@ -100,6 +116,14 @@ export function nginxRtmp(node: NodeConfig): CloudConfigPart {
       // Deferred: written after the packages are installed, so nginx's own postinst starts with its
       // stock configuration and never tries ours before the RTMP module is on disk.
       { path: nginxConfigPath, content: renderNginxConfig(settings), permissions: "0644", defer: true },
+      {
+        path: `/etc/nginx/${rtmpPublishFiles.check}`,
+        content: withoutCommentLines(renderRtmpPublishCheck(settings.rtmpListen.split(":").pop()!)),
+        permissions: "0644",
+        defer: true,
+      },
+      // Read by nginx's master process (root) alone.
+      { path: `/etc/nginx/${rtmpPublishFiles.streamKeys}`, content: renderStreamKeys(node.streamKeys ?? []), permissions: "0600", defer: true },
       ...Object.entries(renderNginxIncludedFiles(settings)).map(([name, content]) => ({ path: `/etc/nginx/${name}`, content, permissions: "0644", defer: true })),
     ],
     runcmd: [

@@ -21,6 +21,7 @@ const leftOut = [
   "/__tests__/cloud-init/hardening\\.test\\.ts$", // sshd in a namespace (root)
   "/__tests__/cloud-init/host-firewall\\.test\\.ts$", // nftables in network namespaces (root)
   "/__tests__/cloud-init/reserved-ip-egress\\.test\\.ts$", // routes in a network namespace (root)
+  "/__tests__/cloud-init/rtmp-publish-auth\\.test\\.ts$", // nginx and ffmpeg in network namespaces (root)
   "/__tests__/cloud-init/monitoring\\.test\\.ts$", // PostgreSQL, promtool rules tests, exporters
   "/__tests__/cloud-init/nats\\.test\\.ts$", // nats-server
   "/__tests__/cloud-init/media-cold-copy\\.test\\.ts$", // rclone to MinIO (built tools), PostgreSQL (root)

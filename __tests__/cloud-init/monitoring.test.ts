@@ -93,11 +93,11 @@ describe("witness: Prometheus, rules and Alertmanager as shipped", () => {
     expect(doc.write_files.map((f) => f.path)).not.toContain(monitoringPaths.defaults.postgresExporter);
   });
 
-  it("passes promtool check rules with the sixteen alerts", () => {
+  it("passes promtool check rules with the fifteen alerts", () => {
     const dir = tempDir("check-rules");
     fs.writeFileSync(path.join(dir, rulesFileName), shippedRules());
     const result = run("promtool", ["check", "rules", rulesFileName], { cwd: dir });
-    expect(result.output).toContain("SUCCESS: 16 rules found");
+    expect(result.output).toContain("SUCCESS: 15 rules found");
     expect(result.status).toBe(0);
     expect(rulesOf(shippedRules()).map((r) => r.alert).sort()).toEqual([
       "BackupVerificationFailed", "BackupVerificationSkipped", "FailoverHappened", "FormationWithoutHealthySecondary", "HighDiskUsage", "HighReplicationLag",
@@ -115,7 +115,7 @@ describe("witness: Prometheus, rules and Alertmanager as shipped", () => {
     // Only the rule file's location changes: it must resolve on this machine.
     fs.writeFileSync(path.join(dir, "prometheus.yml"), shipped.replace(`  - ${monitoringPaths.rules}\n`, `  - ${rulesPath}\n`));
     const result = run("promtool", ["check", "config", "prometheus.yml"], { cwd: dir });
-    expect(result.output).toMatch(/SUCCESS: 16 rules found/);
+    expect(result.output).toMatch(/SUCCESS: 15 rules found/);
     expect(result.status).toBe(0);
   });
 
@@ -221,12 +221,10 @@ describe("alert rules under promtool test rules", () => {
   });
 
   // Each mutant is still a valid rules file; the fixture must catch it.
-  const mutants: Array<[string, (rules: Rule[]) => Rule[]]> = [
-    ...["PostgreSQLDown", "HighReplicationLag", "HighDiskUsage", "StaleBackup", "BackupVerificationFailed"].map(
-      (alert): [string, (rules: Rule[]) => Rule[]] => [`${alert} removed`, (rules) => rules.filter((r) => r.alert !== alert)],
-    ),
+  const mutants: Array<[string, Mutation]> = [
+    ...removed("PostgreSQLDown", "HighReplicationLag", "HighDiskUsage", "StaleBackup", "BackupVerificationFailed"),
     ["PostgreSQLDown without the unreachable-exporter case", edit("PostgreSQLDown", (e) => e.replace(' or up{job="postgres"} == 0', ""))],
-    ["PostgreSQLDown for 3m", (rules) => rules.map((r) => (r.alert === "PostgreSQLDown" ? { ...r, for: "3m" } : r))],
+    ["PostgreSQLDown for 3m", withFor("PostgreSQLDown", "3m")],
     ["replication lag threshold 100 s", edit("HighReplicationLag", (e) => e.replace("> 60", "> 100"))],
     ["replication lag threshold 20 s", edit("HighReplicationLag", (e) => e.replace("> 60", "> 20"))],
     ["replication lag from pg_replication_lag only", edit("HighReplicationLag", (e) => e.replace("(pg_replication_lag_seconds or pg_replication_lag)", "pg_replication_lag"))],
@@ -239,17 +237,11 @@ describe("alert rules under promtool test rules", () => {
     ["verification alert on success", edit("BackupVerificationFailed", (e) => e.replace("== 0", "== 1"))],
     ["certificate alert 10 days before expiry", edit("NodeCertificateExpiresSoon", (e) => e.replace("30 * 86400", "10 * 86400"))],
     ["certificate alert 60 days before expiry", edit("NodeCertificateExpiresSoon", (e) => e.replace("30 * 86400", "60 * 86400"))],
-    ["node certificate alert on the HTTPS certificate too", edit("NodeCertificateExpiresSoon", (e) => e.replace('{certificate!="https"}', ""))],
-    ["HttpsCertificateExpiresSoon removed", (rules) => rules.filter((r) => r.alert !== "HttpsCertificateExpiresSoon")],
-    ["HTTPS certificate alert 7 days before expiry", edit("HttpsCertificateExpiresSoon", (e) => e.replace("14 * 86400", "7 * 86400"))],
-    ["HTTPS certificate alert 30 days before expiry", edit("HttpsCertificateExpiresSoon", (e) => e.replace("14 * 86400", "30 * 86400"))],
-    ["NodeCertificateExpiresSoon removed", (rules) => rules.filter((r) => r.alert !== "NodeCertificateExpiresSoon")],
+    ...removed("NodeCertificateExpiresSoon"),
     ["verification skipped alert on a run that was not skipped", edit("BackupVerificationSkipped", (e) => e.replace("== 1", "== 0"))],
-    ...["BackupVerificationSkipped", "WALArchivingFailing", "WALArchiveBehind", "StalePgBackRestBackup", "PgBackRestCheckFailed"].map(
-      (alert): [string, (rules: Rule[]) => Rule[]] => [`${alert} removed`, (rules) => rules.filter((r) => r.alert !== alert)],
-    ),
-    ["WAL archiving alert after 1 minute of failures", (rules) => rules.map((r) => (r.alert === "WALArchivingFailing" ? { ...r, for: "1m" } : r))],
-    ["WAL archiving alert after 20 minutes of failures", (rules) => rules.map((r) => (r.alert === "WALArchivingFailing" ? { ...r, for: "20m" } : r))],
+    ...removed("BackupVerificationSkipped", "WALArchivingFailing", "WALArchiveBehind", "StalePgBackRestBackup", "PgBackRestCheckFailed"),
+    ["WAL archiving alert after 1 minute of failures", withFor("WALArchivingFailing", "1m")],
+    ["WAL archiving alert after 20 minutes of failures", withFor("WALArchivingFailing", "20m")],
     ["archive behind after 5 minutes", edit("WALArchiveBehind", (e) => e.replace("> 900", "> 300"))],
     ["archive behind after 30 minutes", edit("WALArchiveBehind", (e) => e.replace("> 900", "> 1800"))],
     ["stale pgBackRest backup after 2 h", edit("StalePgBackRestBackup", (e) => e.replaceAll("6 * 3600", "2 * 3600"))],
@@ -258,13 +250,11 @@ describe("alert rules under promtool test rules", () => {
     ["stale pgBackRest backup without the absent case", edit("StalePgBackRestBackup", (e) => e.replace(/\s*or absent\(.*\)/, ""))],
     ["check alert on success", edit("PgBackRestCheckFailed", (e) => e.replace("== 0", "== 1"))],
     ["check alert on every operation", edit("PgBackRestCheckFailed", (e) => e.replace('{operation=~"check|verify"}', ""))],
-    ...["Watchdog", "FormationWithoutHealthySecondary", "FailoverHappened", "MonitoringTargetDown"].map(
-      (alert): [string, (rules: Rule[]) => Rule[]] => [`${alert} removed`, (rules) => rules.filter((r) => r.alert !== alert)],
-    ),
+    ...removed("Watchdog", "FormationWithoutHealthySecondary", "FailoverHappened", "MonitoringTargetDown"),
     ["Watchdog only while Prometheus scrapes itself", edit("Watchdog", () => 'up{job="prometheus"} == 1')],
-    ["Watchdog after 5 minutes", (rules) => rules.map((r) => (r.alert === "Watchdog" ? { ...r, for: "5m" } : r))],
-    ["no healthy secondary after 10 minutes", (rules) => rules.map((r) => (r.alert === "FormationWithoutHealthySecondary" ? { ...r, for: "10m" } : r))],
-    ["no healthy secondary after 1 minute", (rules) => rules.map((r) => (r.alert === "FormationWithoutHealthySecondary" ? { ...r, for: "1m" } : r))],
+    ["Watchdog after 5 minutes", withFor("Watchdog", "5m")],
+    ["no healthy secondary after 10 minutes", withFor("FormationWithoutHealthySecondary", "10m")],
+    ["no healthy secondary after 1 minute", withFor("FormationWithoutHealthySecondary", "1m")],
     ["no healthy secondary without the absent case", edit("FormationWithoutHealthySecondary", (e) => e.replace(/\s*or absent\([^)]*\)/, ""))],
     ["no healthy secondary without the stale-report case", edit("FormationWithoutHealthySecondary", (e) => e.replace(/\s*or time\(\).*$/, ""))],
     ["stale formation report after 10 minutes", edit("FormationWithoutHealthySecondary", (e) => e.replace("> 120", "> 600"))],
@@ -272,7 +262,7 @@ describe("alert rules under promtool test rules", () => {
     ["failover alert for 2 hours", edit("FailoverHappened", (e) => e.replace("< 3600", "< 7200"))],
     ["failover alert for 10 minutes", edit("FailoverHappened", (e) => e.replace("< 3600", "< 600"))],
     ["failover alert when nothing was ever promoted", edit("FailoverHappened", (e) => e.replace(/\s*and .*$/, ""))],
-    ["target down after 10 minutes", (rules) => rules.map((r) => (r.alert === "MonitoringTargetDown" ? { ...r, for: "10m" } : r))],
+    ["target down after 10 minutes", withFor("MonitoringTargetDown", "10m")],
     ["target down for Prometheus only", edit("MonitoringTargetDown", (e) => e.replace("prometheus|alertmanager", "prometheus"))],
     ["target down for every job", edit("MonitoringTargetDown", (e) => e.replace('{job=~"prometheus|alertmanager"}', ""))],
   ];
@@ -307,8 +297,22 @@ describe("alert rules under promtool test rules", () => {
   });
 });
 
-function edit(alert: string, change: (expr: string) => string): (rules: Rule[]) => Rule[] {
+/** A change to the shipped rules that the promtool fixture must catch. */
+type Mutation = (rules: Rule[]) => Rule[];
+
+/** The rules with `alert`'s expression changed. */
+function edit(alert: string, change: (expr: string) => string): Mutation {
   return (rules) => rules.map((r) => (r.alert === alert ? { ...r, expr: change(r.expr) } : r));
+}
+
+/** One mutant per alert: the rules without it. */
+function removed(...alerts: string[]): Array<[string, Mutation]> {
+  return alerts.map((alert) => [`${alert} removed`, (rules) => rules.filter((r) => r.alert !== alert)]);
+}
+
+/** The rules with `alert` pending for `duration` before it fires. */
+function withFor(alert: string, duration: string): Mutation {
+  return (rules) => rules.map((r) => (r.alert === alert ? { ...r, for: duration } : r));
 }
 
 describe("data nodes: exporters", () => {

@@ -93,11 +93,11 @@ describe("witness: Prometheus, rules and Alertmanager as shipped", () => {
     expect(doc.write_files.map((f) => f.path)).not.toContain(monitoringPaths.defaults.postgresExporter);
   });
 
-  it("passes promtool check rules with the fifteen alerts", () => {
+  it("passes promtool check rules with the sixteen alerts", () => {
     const dir = tempDir("check-rules");
     fs.writeFileSync(path.join(dir, rulesFileName), shippedRules());
     const result = run("promtool", ["check", "rules", rulesFileName], { cwd: dir });
-    expect(result.output).toContain("SUCCESS: 15 rules found");
+    expect(result.output).toContain("SUCCESS: 16 rules found");
     expect(result.status).toBe(0);
     expect(rulesOf(shippedRules()).map((r) => r.alert).sort()).toEqual([
       "BackupVerificationFailed", "BackupVerificationSkipped", "FailoverHappened", "FormationWithoutHealthySecondary", "HighDiskUsage", "HighReplicationLag",
@@ -115,7 +115,7 @@ describe("witness: Prometheus, rules and Alertmanager as shipped", () => {
     // Only the rule file's location changes: it must resolve on this machine.
     fs.writeFileSync(path.join(dir, "prometheus.yml"), shipped.replace(`  - ${monitoringPaths.rules}\n`, `  - ${rulesPath}\n`));
     const result = run("promtool", ["check", "config", "prometheus.yml"], { cwd: dir });
-    expect(result.output).toMatch(/SUCCESS: 15 rules found/);
+    expect(result.output).toMatch(/SUCCESS: 16 rules found/);
     expect(result.status).toBe(0);
   });
 
@@ -237,6 +237,10 @@ describe("alert rules under promtool test rules", () => {
     ["verification alert on success", edit("BackupVerificationFailed", (e) => e.replace("== 0", "== 1"))],
     ["certificate alert 10 days before expiry", edit("NodeCertificateExpiresSoon", (e) => e.replace("30 * 86400", "10 * 86400"))],
     ["certificate alert 60 days before expiry", edit("NodeCertificateExpiresSoon", (e) => e.replace("30 * 86400", "60 * 86400"))],
+    ["node certificate alert on the HTTPS certificate too", edit("NodeCertificateExpiresSoon", (e) => e.replace('{certificate!="https"}', ""))],
+    ...removed("HttpsCertificateExpiresSoon"),
+    ["HTTPS certificate alert 7 days before expiry", edit("HttpsCertificateExpiresSoon", (e) => e.replace("14 * 86400", "7 * 86400"))],
+    ["HTTPS certificate alert 30 days before expiry", edit("HttpsCertificateExpiresSoon", (e) => e.replace("14 * 86400", "30 * 86400"))],
     ...removed("NodeCertificateExpiresSoon"),
     ["verification skipped alert on a run that was not skipped", edit("BackupVerificationSkipped", (e) => e.replace("== 1", "== 0"))],
     ...removed("BackupVerificationSkipped", "WALArchivingFailing", "WALArchiveBehind", "StalePgBackRestBackup", "PgBackRestCheckFailed"),

@@ -1,5 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { withoutFileComments } from "./comment-lines";
 
 const filesRoot = path.join(__dirname, "files");
 
@@ -8,18 +9,23 @@ export function cloudInitFilePath(relativePath: string): string {
   return path.join(filesRoot, relativePath);
 }
 
-/** Contents of a file kept under cloud-init/files. */
+/** A file kept under cloud-init/files as a node receives it: without its comment lines. */
 export function readCloudInitFile(relativePath: string): string {
+  return withoutFileComments(relativePath, readSource(relativePath));
+}
+
+function readSource(relativePath: string): string {
   return fs.readFileSync(cloudInitFilePath(relativePath), "utf8");
 }
 
 /**
  * Fills the `{{name}}` placeholders of a template under cloud-init/files. Every placeholder must be
  * given and every given value must be used, so a renamed placeholder fails loudly instead of
- * shipping a literal `{{...}}` to a server.
+ * shipping a literal `{{...}}` to a server. Comment lines go after the placeholders are filled, so
+ * a placeholder used only in a comment still counts as used.
  */
 export function renderTemplate(relativePath: string, values: Readonly<Record<string, string | number>>): string {
-  const template = readCloudInitFile(relativePath);
+  const template = readSource(relativePath);
   const used = new Set<string>();
   const rendered = template.replace(/\{\{([a-zA-Z0-9_]+)\}\}/g, (_match, name: string) => {
     if (!(name in values)) {
@@ -32,5 +38,5 @@ export function renderTemplate(relativePath: string, values: Readonly<Record<str
   if (unused.length > 0) {
     throw new Error(`${relativePath}: values given for unknown placeholders ${unused.join(", ")}`);
   }
-  return rendered;
+  return withoutFileComments(relativePath, rendered);
 }

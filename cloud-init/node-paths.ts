@@ -1,6 +1,5 @@
 import type { WriteFile } from "./cloud-config";
 import { readCloudInitFile } from "./files";
-import { withoutCommentLines } from "./shell-comments";
 
 /** Where the estate's own files live on every node. */
 export const nodePaths = {
@@ -19,5 +18,5 @@ export const nodePaths = {
 /** Installs a script kept under cloud-init/files into the node's scripts folder, executable. */
 export function installScript(relativePath: string): WriteFile {
   const name = relativePath.split("/").pop()!;
-  return { path: `${nodePaths.scripts}/${name}`, content: withoutCommentLines(readCloudInitFile(relativePath)), permissions: "0755" };
+  return { path: `${nodePaths.scripts}/${name}`, content: readCloudInitFile(relativePath), permissions: "0755" };
 }

@@ -1,7 +1,6 @@
 import { isIP } from "node:net";
 import type { CloudConfigPart } from "../cloud-config";
 import { renderTemplate } from "../files";
-import { withoutCommentLines } from "../shell-comments";
 import type { NodeConfig } from "../node-config";
 import { FirewallRule, protectedPorts, protectedPortsIn } from "../../estate/firewall-rules";
 
@@ -22,10 +21,7 @@ export function hostFirewall(node: NodeConfig): CloudConfigPart {
     writeFiles: [
       {
         path: "/etc/nftables.conf",
-        // Without its comment lines, like the scripts: Hetzner takes 32 KiB of user-data.
-        content: withoutCommentLines(
-          renderTemplate("firewall/nftables.conf", { rules: nftablesRuleLines(node.hostFirewallRules), metadataAddress: metadataServiceAddress }),
-        ),
+        content: renderTemplate("firewall/nftables.conf", { rules: nftablesRuleLines(node.hostFirewallRules), metadataAddress: metadataServiceAddress }),
         permissions: "0755",
         // After the packages: the nftables package ships /etc/nftables.conf as a conffile.
         defer: true,

@@ -2,7 +2,6 @@ import type { CloudConfigPart } from "../cloud-config";
 import { readCloudInitFile, renderTemplate } from "../files";
 import type { HttpsSettings, NodeConfig } from "../node-config";
 import { installScript, nodePaths } from "../node-paths";
-import { withoutCommentLines } from "../shell-comments";
 
 /** Where the certificate nginx serves on 443 lives: the placeholder first, then certbot's copy. */
 export const httpsPaths = {
@@ -52,9 +51,9 @@ export function nodeCertbotSettings(https: HttpsSettings): CertbotSettings {
   };
 }
 
-/** certbot.ini as a node gets it: without its comment lines, for the user-data limit. */
+/** certbot.ini as a node gets it. */
 export function renderCertbotConfig(settings: CertbotSettings): string {
-  return withoutCommentLines(renderTemplate("https/certbot.ini", { ...settings }));
+  return renderTemplate("https/certbot.ini", { ...settings });
 }
 
 export function renderCloudflareCredentials(apiToken: string): string {
@@ -86,7 +85,7 @@ export function httpsCertificate(node: NodeConfig): CloudConfigPart {
       { path: `${unit}.timer`, content: readCloudInitFile("https/dr-estate-https-certificate.timer"), permissions: "0644" },
       {
         path: "/etc/systemd/system/nginx.service.d/dr-estate-https-placeholder.conf",
-        content: withoutCommentLines(renderTemplate("https/nginx-https-placeholder.conf", { placeholderScript: placeholderScript.path })),
+        content: renderTemplate("https/nginx-https-placeholder.conf", { placeholderScript: placeholderScript.path }),
         permissions: "0644",
       },
       {

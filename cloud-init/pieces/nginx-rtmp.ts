@@ -3,7 +3,6 @@ import type { CloudConfigPart } from "../cloud-config";
 import { renderTemplate } from "../files";
 import type { NodeConfig, StreamKey } from "../node-config";
 import { installScript, nodePaths } from "../node-paths";
-import { withoutCommentLines } from "../shell-comments";
 import { httpsPaths } from "./https-certificate";
 
 /** Port of the streaming platform's application on the node; nginx proxies everything else to it. */
@@ -74,21 +73,18 @@ export const nodeNginxSettings: NginxSettings = {
   tempDirectory: "/var/lib/nginx",
 };
 
-/** nginx.conf from its template, less its comment lines (Hetzner takes 32 KiB of user-data); tests render the same template for loopback ports and temp folders. */
+/** nginx.conf from its template; tests render the same template for loopback ports and temp folders. */
 export function renderNginxConfig(settings: NginxSettings): string {
   const { rtmpListen, hlsDirectory, applicationAddress, pidFile, logDirectory, tempDirectory } = settings;
-  return withoutCommentLines(renderTemplate("nginx/nginx.conf", { rtmpListen, hlsDirectory, applicationAddress, pidFile, logDirectory, tempDirectory }));
+  return renderTemplate("nginx/nginx.conf", { rtmpListen, hlsDirectory, applicationAddress, pidFile, logDirectory, tempDirectory });
 }
 
 /** The files nginx.conf includes, rendered, by their path relative to nginx.conf's folder. */
 export function renderNginxIncludedFiles(settings: NginxSettings): Record<(typeof nginxIncludedFiles)[number], string> {
   const { httpListen, httpsListen, tlsCertificate, tlsCertificateKey, acmeChallengeDirectory, hlsDirectory, healthzDirectory } = settings;
-  // Without their comment lines, like the scripts: the user-data limit (the first line, naming the file, stays).
   return {
-    "dr-estate/servers.conf": withoutCommentLines(
-      renderTemplate("nginx/servers.conf", { httpListen, httpsListen, tlsCertificate, tlsCertificateKey, acmeChallengeDirectory, hlsDirectory }),
-    ),
-    "dr-estate/healthz-locations.conf": withoutCommentLines(renderTemplate("nginx/healthz-locations.conf", { healthzDirectory })),
+    "dr-estate/servers.conf": renderTemplate("nginx/servers.conf", { httpListen, httpsListen, tlsCertificate, tlsCertificateKey, acmeChallengeDirectory, hlsDirectory }),
+    "dr-estate/healthz-locations.conf": renderTemplate("nginx/healthz-locations.conf", { healthzDirectory }),
   };
 }
 
@@ -118,7 +114,7 @@ export function nginxRtmp(node: NodeConfig): CloudConfigPart {
       { path: nginxConfigPath, content: renderNginxConfig(settings), permissions: "0644", defer: true },
       {
         path: `/etc/nginx/${rtmpPublishFiles.check}`,
-        content: withoutCommentLines(renderRtmpPublishCheck(settings.rtmpListen.split(":").pop()!)),
+        content: renderRtmpPublishCheck(settings.rtmpListen.split(":").pop()!),
         permissions: "0644",
         defer: true,
       },

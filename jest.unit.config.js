@@ -27,7 +27,6 @@ const leftOut = [
   "/__tests__/cloud-init/media-cold-copy\\.test\\.ts$", // rclone to MinIO (built tools), PostgreSQL (root)
   "/__tests__/cloud-init/media-replication\\.test\\.ts$", // sshd, rsync and PostgreSQL (root)
   "/__tests__/stacks/client-fallback-resolution\\.test\\.ts$", // a hosts file bind-mounted in a mount namespace (root)
-  "/__tests__/stacks/client-fallback-resolution\\.test\\.ts$", // a hosts file bind-mounted in a mount namespace (root)
   "/__tests__/cloud-init/nginx-rtmp\\.test\\.ts$", // nginx with RTMP, ffmpeg, PostgreSQL
   "/__tests__/cloud-init/https-acme\\.test\\.ts$", // nginx, certbot and pebble (built tools), runs as root
   "/__tests__/cloud-init/no-secrets-on-command-lines\\.test\\.ts$", // runuser and chown (root)

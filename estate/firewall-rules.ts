@@ -55,10 +55,21 @@ export interface RolePeers {
   readonly estatePeers: readonly string[];
 }
 
+/** A data node's peers: the other data node also pushes the media to it over SSH. */
+export interface DataNodePeers extends RolePeers {
+  /** CIDR of the other data node. */
+  readonly otherDataNode: string;
+}
+
 /** A node that serves the platform: the primary and the warm standby. */
-export function dataNodeInboundRules(peers: RolePeers): FirewallRule[] {
+export function dataNodeInboundRules(peers: DataNodePeers): FirewallRule[] {
   return [
-    { description: "SSH from admin networks", protocol: "tcp", port: ports.ssh, sources: peers.adminCidrs },
+    {
+      description: "SSH from admin networks, and the other data node's media replication",
+      protocol: "tcp",
+      port: ports.ssh,
+      sources: [...peers.adminCidrs, peers.otherDataNode],
+    },
     { description: "HTTP (HLS, /healthz)", protocol: "tcp", port: ports.http, sources: world },
     { description: "HTTPS", protocol: "tcp", port: ports.https, sources: world },
     { description: "RTMP ingest", protocol: "tcp", port: ports.rtmp, sources: world },

@@ -42,7 +42,7 @@ export class LabStack extends TerraformStack {
         // and the data nodes serve their placeholder certificate.
         certbotDnsToken: "lab-has-no-cloudflare-token",
         // The primary's own firewall, as in production; the lab's cloud nodes have no provider firewall.
-        hostFirewallRules: role === "primary" ? dataNodeInboundRules({ adminCidrs: estate.ssh.adminCidrs, estatePeers: peers }) : undefined,
+        hostFirewallRules: role === "primary" ? dataNodeInboundRules({ adminCidrs: estate.ssh.adminCidrs, estatePeers: peers, otherDataNode: hostCidr(addresses.standby) }) : undefined,
       });
       const document = renderCloudConfig(config, { isDeployTimeValue: (text) => Token.isUnresolved(text) });
       nodes[role] = { address: addresses[role], document: terraformString(document), hostPublicKey: nodeSecrets.sshHostPublicKey };

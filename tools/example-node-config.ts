@@ -1,6 +1,6 @@
 // A node of the example estate as the renderer takes it: for the tests and the drill.
 import type { NodeConfig, NodeRole } from "../cloud-init";
-import { dataNodeInboundRules, hostCidr, nodeRoles, witnessInboundRules } from "../estate";
+import { inboundRulesByRole } from "../stacks/inbound-rules";
 import type { TestCertificates } from "./test-certificates";
 
 const base64 = (text: string) => Buffer.from(text).toString("base64");
@@ -9,7 +9,6 @@ const base64 = (text: string) => Buffer.from(text).toString("base64");
 export function exampleNodeConfig(role: NodeRole, overrides: Partial<NodeConfig> = {}, certificates?: TestCertificates): NodeConfig {
   const pem = certificates ?? { caPem: "CA", certificatePem: "CERT", privateKeyPem: "KEY" };
   const peers = { primary: "203.0.113.10", standby: "198.51.100.20", witness: "198.51.100.30" };
-  const estatePeers = nodeRoles.filter((other) => other !== role).map((other) => hostCidr(peers[other]));
   return {
     role,
     estateName: "mhc-dr",
@@ -25,7 +24,7 @@ export function exampleNodeConfig(role: NodeRole, overrides: Partial<NodeConfig>
         ? undefined
         : { hostnames: ["api.example.com", "stream.example.com", "cdn.example.com"], cloudflareApiToken: "cloudflaretokendnseditofthezone0123456789" },
     dataDevice: role === "standby" ? "/dev/disk/by-id/scsi-0HC_Volume_12345" : undefined,
-    hostFirewallRules: (role === "witness" ? witnessInboundRules : dataNodeInboundRules)({ adminCidrs: ["198.51.100.0/24"], estatePeers }),
+    hostFirewallRules: inboundRulesByRole(["198.51.100.0/24"], peers)[role],
     streamKeys: role === "witness" ? undefined : [{ name: "main", key: "streamkeymain0123456789abcdefghij" }],
     secrets: {
       replicationPassword: "replicationpassword0123456789abc",

@@ -341,7 +341,7 @@ describe("data nodes: exporters", () => {
   });
 
   it("opens the exporter ports to the estate's nodes only", () => {
-    const rules = dataNodeInboundRules({ adminCidrs: ["198.51.100.0/24"], estatePeers: ["198.51.100.30/32"] });
+    const rules = dataNodeInboundRules({ adminCidrs: ["198.51.100.0/24"], estatePeers: ["198.51.100.30/32"], otherDataNode: "198.51.100.20/32" });
     for (const port of [9100, 9187]) {
       expect(rules.filter((r) => r.port === port).map((r) => r.sources)).toEqual([["198.51.100.30/32"]]);
     }

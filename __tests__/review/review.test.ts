@@ -166,7 +166,7 @@ describe.each(["hetzner", "digitalocean"] as const)("the review of the example e
 
     const standby = byPort(perNode("standby"), expected[flavour].enforcedBy);
     expect([...standby.keys()].sort()).toEqual(["1935", "22", "4222", "443", "5432", "6222", "80", "9100", "9187"]);
-    expect(standby.get("22")!.slice(0, 4)).toEqual([expected[flavour].enforcedBy, "tcp", "22", "198.51.100.0/24"]);
+    expect(standby.get("22")!.slice(0, 4)).toEqual([expected[flavour].enforcedBy, "tcp", "22", "198.51.100.0/24, 203.0.113.10/32"]);
     expect(standby.get("443")![3]).toBe("anywhere (IPv4), anywhere (IPv6)");
     expect(standby.get("5432")![3]).toMatch(/^203\.0\.113\.10\/32, reserved IP of witness\/32/);
 
@@ -183,7 +183,7 @@ describe.each(["hetzner", "digitalocean"] as const)("the review of the example e
 
     // The primary's rules come from the nftables file its seed (the primary_seed output) writes.
     const primary = byPort(perNode("primary"));
-    expect(primary.get("22")!.slice(0, 4)).toEqual(["host nftables", "tcp", "22", "198.51.100.0/24"]);
+    expect(primary.get("22")!.slice(0, 4)).toEqual(["host nftables", "tcp", "22", "198.51.100.0/24, reserved IP of standby/32"]);
     expect(primary.get("80")![3]).toBe("anywhere");
     expect(primary.get("5432")![3]).toContain("reserved IP of standby/32");
     expect(primary.get("5432")![3]).toContain("reserved IP of witness/32");

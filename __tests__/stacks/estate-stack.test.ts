@@ -91,7 +91,7 @@ describe.each(["hetzner", "digitalocean"] as const)("the example estate with a %
     expect(userData).toContain(provider === "hetzner" ? `scsi-0HC_Volume_\${${volume.address}.id}` : "scsi-0DO_Volume_mhc-dr-standby-pgdata");
   });
 
-  test("firewalls: PostgreSQL only from the peers, SSH only from admin networks, web and RTMP public", () => {
+  test("firewalls: PostgreSQL only from the peers, SSH only from admin networks and the primary, web and RTMP public", () => {
     const rules = provider === "hetzner"
       ? (resource(json, "hcloud_firewall", "standby_firewall").attributes.rule as any[]).map((r) => ({ port: r.port, sources: r.source_ips }))
       : (resource(json, "digitalocean_firewall", "standby_firewall").attributes.inbound_rule as any[]).map((r) => ({ port: r.port_range, sources: r.source_addresses }));
@@ -101,7 +101,8 @@ describe.each(["hetzner", "digitalocean"] as const)("the example estate with a %
       : ref(resource(json, "digitalocean_reserved_ip", "witness_reserved-ip").address, "ip_address");
     expect(sourcesOf("5432")).toEqual(expect.arrayContaining(["203.0.113.10/32", `${witnessIp}/32`]));
     expect(sourcesOf("5432")).not.toContain("0.0.0.0/0");
-    expect(sourcesOf("22")).toEqual(["198.51.100.0/24"]);
+    // SSH: the admin networks, and the primary pushing the media.
+    expect(sourcesOf("22")).toEqual(["198.51.100.0/24", "203.0.113.10/32"]);
     for (const publicPort of ["80", "443", "1935"]) {
       expect(sourcesOf(publicPort)).toEqual(["0.0.0.0/0", "::/0"]);
     }

@@ -7,12 +7,12 @@ const sourcesOf = (role: keyof typeof rules, port: number) => rules[role].find((
 
 describe("inboundRulesByRole", () => {
   test.each([
-    ["primary", ["192.0.2.20/32", "192.0.2.30/32"]],
-    ["standby", ["203.0.113.10/32", "192.0.2.30/32"]],
-    ["witness", ["203.0.113.10/32", "192.0.2.20/32"]],
-  ] as const)("the %s takes PostgreSQL from the two other nodes alone, SSH from the admin networks", (role, others) => {
+    ["primary", ["192.0.2.20/32", "192.0.2.30/32"], [...adminCidrs, "192.0.2.20/32"]],
+    ["standby", ["203.0.113.10/32", "192.0.2.30/32"], [...adminCidrs, "203.0.113.10/32"]],
+    ["witness", ["203.0.113.10/32", "192.0.2.20/32"], adminCidrs],
+  ] as const)("the %s takes PostgreSQL from the two other nodes alone, SSH from the admin networks (and the other data node)", (role, others, ssh) => {
     expect(sourcesOf(role, ports.postgres)).toEqual(others);
-    expect(sourcesOf(role, ports.ssh)).toEqual(adminCidrs);
+    expect(sourcesOf(role, ports.ssh)).toEqual(ssh);
   });
 
   test("the data nodes serve HTTP and RTMP to everyone and NATS to the estate; the witness serves neither", () => {

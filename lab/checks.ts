@@ -8,6 +8,7 @@ import type { NodeRole } from "../estate";
 import { failoverPaths } from "../cloud-init/pieces/failover";
 import type { Lab } from "./lab";
 import { labAddresses } from "./lab-estate";
+import { rtmpPublishFiles } from "../cloud-init/pieces/nginx-rtmp";
 
 export interface Check {
   readonly name: string;
@@ -62,8 +63,8 @@ export function formationChecks(lab: Lab): Check[] {
 }
 
 /** HTTP status of a URL, fetched from the client namespace. */
-export function httpStatus(lab: Lab, url: string): string {
-  return lab.client("curl", ["-s", "-o", "/dev/null", "-m", "5", "-w", "%{http_code}", url]).stdout.trim();
+export function httpStatus(lab: Lab, url: string, curlOptions: readonly string[] = []): string {
+  return lab.client("curl", ["-s", ...curlOptions, "-o", "/dev/null", "-m", "5", "-w", "%{http_code}", url]).stdout.trim();
 }
 
 export function healthzChecks(lab: Lab): Check[] {
@@ -72,17 +73,26 @@ export function healthzChecks(lab: Lab): Check[] {
   return [check("/healthz: 200 on the primary only", primary === "200" && standby === "503", `primary ${primary}, standby ${standby}`)];
 }
 
-/** ffmpeg in the client publishes 12 s of a test stream to the primary; nginx must serve HLS for it. */
+/**
+ * ffmpeg in the client publishes 12 s of a test stream to the primary with the stream's key (read
+ * from the node's key list); nginx must serve HLS for it under the stream's public name.
+ */
 export function rtmpCheck(lab: Lab): Check {
+  const keyList = lab.containers.primary.sh(`cat /etc/nginx/${rtmpPublishFiles.streamKeys}`);
+  const [, key, name] = /^"([^"]+)" "([^"]+)";/m.exec(keyList) ?? [];
+  if (!key) {
+    return check("RTMP publish to the primary produces HLS", false, "no stream key on the primary");
+  }
   const publish = lab.client("ffmpeg", [
     "-hide_banner", "-loglevel", "error", "-nostdin", "-re",
     "-f", "lavfi", "-i", "testsrc=size=320x240:rate=25", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100",
     "-t", "12", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-g", "25", "-c:a", "aac",
-    "-f", "flv", `rtmp://${labAddresses.primary}/live/labcheck`,
+    "-f", "flv", `rtmp://${labAddresses.primary}/live/${key}`,
   ], { timeoutMs: 60_000 });
-  const playlist = lab.client("curl", ["-s", "-m", "5", `http://${labAddresses.primary}/hls/labcheck.m3u8`]).stdout;
+  // HLS is served over HTTPS; the lab has no CA to reach, so the node serves its self-signed placeholder.
+  const playlist = lab.client("curl", ["-sk", "-m", "5", `https://${labAddresses.primary}/hls/${name}.m3u8`]).stdout;
   const segment = playlist.split("\n").find((line) => line.endsWith(".ts"));
-  const segmentStatus = segment ? httpStatus(lab, `http://${labAddresses.primary}/hls/${segment}`) : "none";
+  const segmentStatus = segment ? httpStatus(lab, `https://${labAddresses.primary}/hls/${segment}`, ["-k"]) : "none";
   return check("RTMP publish to the primary produces HLS", publish.status === 0 && playlist.startsWith("#EXTM3U") && segmentStatus === "200", `ffmpeg exit ${publish.status}${publish.stderr ? ` (${publish.stderr.trim()})` : ""}, playlist ${playlist ? "served" : "missing"}, segment ${segmentStatus}`);
 }
 

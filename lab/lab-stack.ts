@@ -9,6 +9,7 @@ import { Construct } from "constructs";
 import { NodeRole, PeerAddresses, renderCloudConfig } from "../cloud-init";
 import { ConvergeTarget, EstateNodesOutput } from "../constructs/estate-nodes-output";
 import { EstateSecrets } from "../constructs/estate-secrets";
+import { StreamKeys } from "../constructs/stream-keys";
 import { terraformString } from "../constructs/terraform-string";
 import { dataNodeInboundRules, Estate, hostCidr, nodeRoles } from "../estate";
 import { nodeConfiguration, nodeFqdn } from "../stacks/node-configuration";
@@ -31,6 +32,7 @@ export class LabStack extends TerraformStack {
     new RandomProvider(this, "random");
     new TlsProvider(this, "tls");
     const secrets = new EstateSecrets(this, "secrets", { estateName: estate.name });
+    const streamKeys = new StreamKeys(this, "streams", { streams: estate.streams });
     const nodes = {} as Record<NodeRole, ConvergeTarget>;
     for (const role of nodeRoles) {
       const nodeSecrets = secrets.nodeSecrets(role, nodeFqdn(estate, role), addresses[role]);
@@ -38,6 +40,7 @@ export class LabStack extends TerraformStack {
       const config = nodeConfiguration(estate, role, {
         peers: addresses,
         secrets: nodeSecrets,
+        streamKeys: streamKeys.keys,
         // No Cloudflare in the lab: certbot's first try fails like a node's that cannot reach the CA,
         // and the data nodes serve their placeholder certificate.
         certbotDnsToken: "lab-has-no-cloudflare-token",

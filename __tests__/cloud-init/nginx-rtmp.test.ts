@@ -13,7 +13,6 @@ import { NginxSettings, nginxConfigPath, nginxIncludedFiles, nodeNginxSettings, 
 import { exampleNodeConfig, makeTestCertificates } from "../support/example-node";
 import { fetchTrusting } from "../support/fetch-trusting";
 import { writeNginxFiles } from "../support/nginx-files";
-import { renderRtmpPublishCheck, renderStreamKeys, rtmpPublishFiles } from "../../cloud-init/pieces/nginx-rtmp";
 import { parseCloudConfig, renderedFile } from "../support/rendered-files";
 import { waitFor } from "../../tools/wait";
 
@@ -157,9 +156,6 @@ beforeAll(async () => {
   }
   fs.writeFileSync(settings.tlsCertificate, tls.certificatePem);
   fs.writeFileSync(settings.tlsCertificateKey, tls.privateKeyPem, { mode: 0o600 });
-  // The on_publish check and its key list beside nginx.conf, as on the node.
-  fs.writeFileSync(path.join(work, rtmpPublishFiles.check), renderRtmpPublishCheck(rtmpPort));
-  fs.writeFileSync(path.join(work, rtmpPublishFiles.streamKeys), renderStreamKeys([{ name: "test", key: testStreamKey }]));
   script = path.join(work, "bin", "healthz-update.sh");
   fs.writeFileSync(script, renderedFile(document, scriptPath), { mode: 0o755 });
 
@@ -249,14 +245,14 @@ describe("the files the piece ships", () => {
 
 describe("nginx on the shipped template", () => {
   test("nginx -t accepts it, and refuses it without the RTMP module (the check can fail)", () => {
-    const config = writeNginxFiles(work, settings);
+    const config = writeNginxFiles(work, settings, { streams: [{ name: "test", key: testStreamKey }] });
     const result = run("nginx", ["-t", "-p", work, "-c", config]);
     expect(result.output).toContain("test is successful");
     expect(result.status).toBe(0);
 
     const brokenDirectory = path.join(work, "without-rtmp");
     fs.mkdirSync(brokenDirectory);
-    const broken = writeNginxFiles(brokenDirectory, settings, renderNginxConfig(settings).replace(/^load_module .*$/m, ""));
+    const broken = writeNginxFiles(brokenDirectory, settings, { mainConfig: renderNginxConfig(settings).replace(/^load_module .*$/m, "") });
     const refused = run("nginx", ["-t", "-p", work, "-c", broken]);
     expect(refused.output).toMatch(/unknown directive "rtmp"/);
     expect(refused.status).not.toBe(0);

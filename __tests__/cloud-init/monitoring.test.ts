@@ -100,7 +100,7 @@ describe("witness: Prometheus, rules and Alertmanager as shipped", () => {
     expect(result.output).toContain("SUCCESS: 16 rules found");
     expect(result.status).toBe(0);
     expect(rulesOf(shippedRules()).map((r) => r.alert).sort()).toEqual([
-      "BackupVerificationFailed", "BackupVerificationSkipped", "FailoverHappened", "FormationWithoutHealthySecondary", "HighDiskUsage", "HighReplicationLag",
+      "BackupVerificationFailed", "BackupVerificationSkipped", "FailoverHappened", "FormationWithoutHealthySecondary", "HighDiskUsage", "HighReplicationLag", "HttpsCertificateExpiresSoon",
       "MonitoringTargetDown", "NodeCertificateExpiresSoon", "PgBackRestCheckFailed", "PostgreSQLDown", "StaleBackup", "StalePgBackRestBackup", "WALArchiveBehind",
       "WALArchivingFailing", "Watchdog",
     ]);

@@ -6,9 +6,8 @@
 // backup must restore. A lifecycle rule that expires objects by age deletes files pgBackRest keeps
 // and never rewrites (the old `retentionDays + 14` rule took the backup.history manifests from day
 // 24 on) and fails this test.
-import { ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as https from "node:https";
 import * as os from "node:os";
 import * as path from "node:path";
 import { Testing } from "cdktf";
@@ -18,8 +17,8 @@ import { backupScripts, pgbackrestConfig } from "../../cloud-init/pieces/backups
 import { validateEstate } from "../../estate";
 import { exampleEstateInput } from "../../estate/example-estate";
 import { EstateStack } from "../../stacks/estate-stack";
-import { builtTools } from "../../tools/built-tools";
-import { exampleNodeConfig, makeTestCertificates } from "../support/example-node";
+import { exampleNodeConfig } from "../support/example-node";
+import { type MinioServer, startMinio } from "../support/minio-server";
 import { renderedFile } from "../support/rendered-files";
 
 const pgBin = "/usr/lib/postgresql/15/bin";
@@ -62,7 +61,7 @@ const postgresUid = Number(execFileSync("id", ["-u", "postgres"], { encoding: "u
 const postgresGid = Number(execFileSync("id", ["-g", "postgres"], { encoding: "utf8" }).trim());
 
 let root: string;
-let minio: ChildProcess;
+let minio: MinioServer | undefined;
 let client: Minio.Client;
 const dirs = {} as Record<"etc" | "bin" | "sock" | "backups" | "metrics" | "logs", string>;
 const started: string[] = [];
@@ -152,25 +151,10 @@ beforeAll(async () => {
   expect(backupsEnv).toContain('PGBACKREST_REPOS="${PGBACKREST_REPOS:-1 2}"');
   fs.writeFileSync(path.join(dirs.etc, "backups.env"), backupsEnv.replace("PGBACKREST_REPOS:-1 2}", "PGBACKREST_REPOS:-2}"));
 
-  // MinIO over TLS (pgBackRest speaks HTTPS only to S3). pgBackRest checks the certificate's DNS
-  // names, not its IP addresses: the endpoint is localhost.
-  const tls = makeTestCertificates();
-  const certs = mkdirFor("root", "minio-certs");
-  fs.writeFileSync(path.join(certs, "public.crt"), tls.certificatePem);
-  fs.writeFileSync(path.join(certs, "private.key"), tls.privateKeyPem);
+  minio = await startMinio(root, ports.minio, credentials);
+  client = minio.client;
   const caFile = path.join(dirs.etc, "s3-ca.crt");
-  fs.writeFileSync(caFile, tls.caPem);
-  minio = spawn(
-    builtTools().bin("minio"),
-    ["server", path.join(root, "minio-data"), "--certs-dir", certs, "--address", `localhost:${ports.minio}`, "--console-address", `localhost:${ports.minio + 1}`, "--quiet"],
-    { env: { ...process.env, MINIO_ROOT_USER: credentials.accessKey, MINIO_ROOT_PASSWORD: credentials.secretKey, MINIO_BROWSER: "off" }, stdio: "ignore" },
-  );
-  client = new Minio.Client({ endPoint: "localhost", port: ports.minio, useSSL: true, transportAgent: new https.Agent({ ca: tls.caPem }), ...credentials });
-  const deadline = Date.now() + 60_000;
-  while (!(await client.listBuckets().then(() => true, () => false))) {
-    if (Date.now() > deadline) throw new Error("MinIO did not start within 60 s");
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
+  fs.writeFileSync(caFile, minio.caPem);
   await client.makeBucket(bucket);
 
   const data = mkdirFor("postgres", "pg", "primary");
@@ -199,11 +183,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const data of started.reverse()) run("runuser", ["-u", "postgres", "--", `${pgBin}/pg_ctl`, "-D", data, "-m", "immediate", "-w", "stop"]);
-  if (minio && minio.exitCode === null) {
-    const exited = new Promise((resolve) => minio.on("exit", resolve));
-    minio.kill("SIGTERM");
-    await exited;
-  }
+  await minio?.stop();
   if (root) fs.rmSync(root, { recursive: true, force: true });
 });
 

@@ -4,17 +4,16 @@
 // copy must restore identical, with the script and with rclone given only the passphrase; deleted
 // files move to a dated folder that retention removes. A real PostgreSQL answers the script's
 // "am I the primary?" question.
-import { ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
-import * as https from "node:https";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as Minio from "minio";
 import { renderCloudConfig } from "../../cloud-init";
 import { backupPaths, backupScripts } from "../../cloud-init/pieces/backups";
-import { builtTools } from "../../tools/built-tools";
-import { exampleNodeConfig, makeTestCertificates } from "../support/example-node";
+import { exampleNodeConfig } from "../support/example-node";
+import { type MinioServer, startMinio } from "../support/minio-server";
 import { parseCloudConfig, renderedFile } from "../support/rendered-files";
 
 const pgBin = "/usr/lib/postgresql/15/bin";
@@ -41,7 +40,7 @@ const node = exampleNodeConfig("primary", {
 const document = renderCloudConfig(node);
 
 let root: string;
-let minio: ChildProcess;
+let minio: MinioServer | undefined;
 let client: Minio.Client;
 let caFile: string;
 const dirs = {} as Record<"etc" | "bin" | "sock" | "metrics" | "media" | "pgdata", string>;
@@ -133,24 +132,10 @@ beforeAll(async () => {
     fs.writeFileSync(path.join(dirs.etc, file), renderedFile(document, `/etc/dr-estate/${file}`));
   }
 
-  const tls = makeTestCertificates();
-  const certs = path.join(root, "minio-certs");
-  fs.mkdirSync(certs);
-  fs.writeFileSync(path.join(certs, "public.crt"), tls.certificatePem);
-  fs.writeFileSync(path.join(certs, "private.key"), tls.privateKeyPem);
+  minio = await startMinio(root, ports.minio, credentials);
+  client = minio.client;
   caFile = path.join(root, "s3-ca.crt");
-  fs.writeFileSync(caFile, tls.caPem);
-  minio = spawn(
-    builtTools().bin("minio"),
-    ["server", path.join(root, "minio-data"), "--certs-dir", certs, "--address", `localhost:${ports.minio}`, "--console-address", `localhost:${ports.minio + 1}`, "--quiet"],
-    { env: { ...process.env, MINIO_ROOT_USER: credentials.accessKey, MINIO_ROOT_PASSWORD: credentials.secretKey, MINIO_BROWSER: "off" }, stdio: "ignore" },
-  );
-  client = new Minio.Client({ endPoint: "localhost", port: ports.minio, useSSL: true, transportAgent: new https.Agent({ ca: tls.caPem }), ...credentials });
-  const deadline = Date.now() + 60_000;
-  while (!(await client.listBuckets().then(() => true, () => false))) {
-    if (Date.now() > deadline) throw new Error("MinIO did not start within 60 s");
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
+  fs.writeFileSync(caFile, minio.caPem);
   await client.makeBucket(bucket);
 
   asPostgres([`${pgBin}/initdb`, "-D", dirs.pgdata, "-A", "peer", "--no-sync", "-U", "postgres"]);
@@ -164,11 +149,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (dirs.pgdata) run("runuser", ["-u", "postgres", "--", `${pgBin}/pg_ctl`, "-D", dirs.pgdata, "-m", "immediate", "-w", "stop"]);
-  if (minio && minio.exitCode === null) {
-    const exited = new Promise((resolve) => minio.on("exit", resolve));
-    minio.kill("SIGTERM");
-    await exited;
-  }
+  await minio?.stop();
   if (root) fs.rmSync(root, { recursive: true, force: true });
 });
 

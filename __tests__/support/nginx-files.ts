@@ -10,7 +10,7 @@ import { NginxSettings, renderNginxConfig, renderNginxIncludedFiles, renderRtmpP
 export function writeNginxFiles(directory: string, settings: NginxSettings, { mainConfig = renderNginxConfig(settings), streams = [] as readonly StreamKey[] } = {}): string {
   const config = path.join(directory, "nginx.conf");
   fs.writeFileSync(config, mainConfig);
-  fs.writeFileSync(path.join(directory, rtmpPublishFiles.check), renderRtmpPublishCheck(settings.rtmpListen.split(":").pop()!));
+  fs.writeFileSync(path.join(directory, rtmpPublishFiles.check), renderRtmpPublishCheck(settings));
   fs.writeFileSync(path.join(directory, rtmpPublishFiles.streamKeys), renderStreamKeys(streams));
   for (const [name, content] of Object.entries(renderNginxIncludedFiles(settings))) {
     fs.mkdirSync(path.dirname(path.join(directory, name)), { recursive: true, mode: 0o755 });

@@ -20,8 +20,9 @@ export const rtmpPublishCheckAddress = "127.0.0.1:8935";
 /** The check's configuration and its list of stream keys, beside nginx.conf (included relative to it). */
 export const rtmpPublishFiles = { check: "dr-estate-rtmp-publish.conf", streamKeys: "dr-estate-stream-keys.map" } as const;
 
-/** The on_publish check server; `rtmpPort` is the RTMP port a publish is relayed to on loopback. */
-export function renderRtmpPublishCheck(rtmpPort: string | number): string {
+/** The on_publish check server: a known key's publish is relayed on loopback to the RTMP port nginx listens on. */
+export function renderRtmpPublishCheck({ rtmpListen }: Pick<NginxSettings, "rtmpListen">): string {
+  const rtmpPort = rtmpListen.split(":").pop();
   return renderTemplate("nginx/rtmp-publish-check.conf", { listen: rtmpPublishCheckAddress, rtmpLoopback: `127.0.0.1:${rtmpPort}` });
 }
 
@@ -114,7 +115,7 @@ export function nginxRtmp(node: NodeConfig): CloudConfigPart {
       { path: nginxConfigPath, content: renderNginxConfig(settings), permissions: "0644", defer: true },
       {
         path: `/etc/nginx/${rtmpPublishFiles.check}`,
-        content: renderRtmpPublishCheck(settings.rtmpListen.split(":").pop()!),
+        content: renderRtmpPublishCheck(settings),
         permissions: "0644",
         defer: true,
       },

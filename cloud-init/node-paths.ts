@@ -11,6 +11,8 @@ export const nodePaths = {
   sshHostKey: "/etc/dr-estate/ssh/ssh_host_ed25519_key",
   /** The private CA of the alert webhook, when the estate names one. */
   alertWebhookCa: "/etc/dr-estate/alert-webhook-ca.crt",
+  /** PostgreSQL settings of the estate's pieces, one file each, included by the data nodes' postgresql.conf. */
+  postgresConfD: "/etc/dr-estate/postgresql.conf.d",
   /** Prometheus node-exporter textfile collector directory. */
   textfileMetrics: "/var/lib/prometheus/node-exporter",
 } as const;

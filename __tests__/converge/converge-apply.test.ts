@@ -57,7 +57,9 @@ describe("a bundle made from the standby's document", () => {
     expect(result.stderr).toBe("");
     expect(result.status).toBe(0);
     expect(result.changed.sort()).toEqual(bundle.files.map((file) => file.path).sort());
-    expect(result.actions).toEqual(expect.arrayContaining(["reload-ssh", "postgres-tls", "reload-nats", "reload-nginx", "daemon-reload", "restart-dr-estate-healthz.service"]));
+    expect(result.actions).toEqual(
+      expect.arrayContaining(["reload-ssh", "apply-sysctl", "postgres-tls", "reload-postgres", "reload-nats", "reload-nginx", "daemon-reload", "restart-dr-estate-healthz.service"]),
+    );
     expect(result.actions.filter((action) => /^restart-(postgresql|pgautofailover)/.test(action))).toEqual([]);
     expect(result.pending.sort()).toEqual([expect.stringMatching(/^pgautofailover\.service changed: it restarts PostgreSQL/), expect.stringMatching(/^secrets\.env changed/)]);
   });

@@ -15,6 +15,11 @@ export function failoverPaths(node: { readonly postgres: Pick<NodeConfig["postgr
 /** The monitor's failover timing (health checks, unhealthy and demote timeouts), included by its postgresql.conf. */
 export const monitorTimingPath = `${nodePaths.settings}/pgautofailover-monitor.conf`;
 
+/** The data nodes' replication timeouts that let a cut-off primary demote itself before the monitor promotes. */
+export const fencingConfPath = `${nodePaths.postgresConfD}/40-fencing.conf`;
+/** The data nodes' kernel setting that bounds a standby's reconnection attempt after a cut. */
+export const replicationSysctlPath = "/etc/sysctl.d/60-dr-estate-replication.conf";
+
 /**
  * pg_auto_failover: the monitor on the witness, a keeper on each data node. The keeper owns
  * PostgreSQL (no distribution cluster is created), so a node only ever runs PostgreSQL in the role
@@ -24,7 +29,7 @@ export function failover(node: NodeConfig): CloudConfigPart {
   const paths = failoverPaths(node);
   const initScript = node.role === "witness" ? "failover/monitor-init.sh" : "failover/node-init.sh";
   const unit = renderTemplate("failover/pgautofailover.service", { role: node.role, ...paths });
-  const roleFiles: WriteFile[] = node.role === "witness" ? witnessFiles() : [installScript("failover/register-with-new-monitor.sh")];
+  const roleFiles: WriteFile[] = node.role === "witness" ? witnessFiles() : dataNodeFiles();
   return {
     // curl posts the failover events to the webhook.
     packages: node.role === "witness" ? ["curl"] : [],
@@ -35,12 +40,21 @@ export function failover(node: NodeConfig): CloudConfigPart {
       { path: "/etc/systemd/system/pgautofailover.service", content: unit, permissions: "0644" },
     ],
     runcmd: [
+      ...(node.role === "witness" ? [] : [`sysctl -p ${replicationSysctlPath}`]),
       `${nodePaths.scripts}/${initScript.split("/")[1]}`,
       "systemctl daemon-reload",
       "systemctl enable --now pgautofailover.service",
       ...(node.role === "witness" ? ["systemctl enable --now dr-estate-failover-events.timer"] : []),
     ],
   };
+}
+
+function dataNodeFiles(): WriteFile[] {
+  return [
+    installScript("failover/register-with-new-monitor.sh"),
+    { path: fencingConfPath, content: readCloudInitFile("failover/postgresql-fencing.conf"), permissions: "0644" },
+    { path: replicationSysctlPath, content: readCloudInitFile("failover/sysctl-replication.conf"), permissions: "0644" },
+  ];
 }
 
 /** The monitor's timing, the failover event log (recorder, its timer) and the formation metrics, both read from the monitor. */

@@ -39,6 +39,7 @@ actions_for() {
   case "$1" in
     /etc/ssh/sshd_config.d/* | "$etc"/ssh/*) add_action reload-ssh ;;
     /etc/nftables.conf) add_action reload-nftables ;;
+    /etc/sysctl.d/*) add_action apply-sysctl ;;
     "$etc"/tls/*) add_action postgres-tls; add_action reload-nats; add_action reload-nginx ;;
     "$etc"/postgresql.conf.d/* | "$etc"/pgautofailover-monitor.conf) add_action reload-postgres ;;
     "$etc"/nats/*) add_action reload-nats ;;
@@ -115,6 +116,7 @@ run_action() {
     daemon-reload) systemctl daemon-reload ;;
     reload-ssh) sshd -t && systemctl reload ssh ;;
     reload-nftables) nft -c -f /etc/nftables.conf && systemctl reload nftables ;;
+    apply-sysctl) sysctl -q --system ;;
     postgres-tls | reload-postgres)
       # shellcheck source=../failover/failover-lib.sh
       . "$scripts/failover-lib.sh"

@@ -16,7 +16,7 @@ import { DATA_ROLES, DATABASE, DataRole, DEFAULT_PORT_BASE, labPorts, layOutNode
 import { LoadProcess, startLoadProgram } from "./lab/load-process";
 import * as queries from "./lab/monitor-queries";
 import { buildNetwork, deleteNamespaces, namespacePids } from "./lab/network";
-import { blankNode, installFiles, testOnlyTuning } from "./lab/node-files";
+import { applySysctl, blankNode, installFiles, testOnlyTuning } from "./lab/node-files";
 import { failoverEvents, failoverEventsDir, healthz, runInit } from "./lab/node-scripts";
 import { killAllNow, killNode, nodeProcesses, postmasterPid, removeStaleSocket, startKeeper } from "./lab/processes";
 
@@ -59,6 +59,9 @@ export class DrillLab {
       installFiles(this.nodes[role]);
     }
     await buildNetwork(this.id);
+    for (const role of ROLES) {
+      applySysctl(this.nodes[role]);
+    }
     this.webhook = this.startProgram(this.nodes.witness.namespace, "webhook", { port: this.webhookPort });
     this.log("witness: monitor-init.sh");
     await this.initAndStart(this.nodes.witness, "monitor-init.sh");
@@ -189,9 +192,9 @@ export class DrillLab {
 
   // ---------------------------------------------------------------- faults
 
-  /** In `role`'s namespace, drops all traffic to and from `peer`'s address. */
-  partition(role: DataRole, peer: NodeRole): Promise<void> {
-    return faults.partition(this.nodes[role], this.nodes[peer].address, this.root);
+  /** In `role`'s namespace, drops all traffic to and from each peer's address. */
+  partition(role: DataRole, ...peers: NodeRole[]): Promise<void> {
+    return faults.partition(this.nodes[role], peers.map((peer) => this.nodes[peer].address), this.root);
   }
 
   heal(role: DataRole): Promise<void> {

@@ -19,6 +19,7 @@ import { readCommandLine } from "../tools/command-line";
 import { DrillLab } from "./drill-lab";
 import { DEFAULT_PORT_BASE } from "./lab/layout";
 import { checkPrerequisites, defaultInputs, describeProblems } from "./prerequisites";
+import { primaryIsolated } from "./primary-isolated";
 import { FLAKY_WAN, FlakyWanOptions, FlakyWanRuns, flakyWan, repeatFlakyWan } from "./flaky-wan";
 import { repeatableScenarios, RepeatedRuns, repeatScenario } from "./repeated-runs";
 import {
@@ -134,6 +135,8 @@ async function main(): Promise<number> {
   log(`rejoin: ok ${rejoined.ok}, secondary after ${rejoined.seconds_to_secondary} s, ${rejoined.writes_accepted_on_old_primary} writes accepted on the old primary`);
   const cut = await partition(context, holdSeconds);
   log(`partition: promoted ${cut.promoted}`);
+  const isolated = await primaryIsolated(context);
+  log(`primary isolated: fenced after ${isolated.fenced_after_seconds} s, ${isolated.promoted} writable after ${isolated.standby_writable_after_seconds} s`);
   const wan = flaky.seconds > 0 ? await flakyWan(context, flaky) : undefined;
   if (wan) {
     log(`flaky WAN: ${wan.failovers} failovers, ${wan.write_errors} write errors, longest write gap ${wan.max_write_gap_seconds} s`);
@@ -170,6 +173,7 @@ async function main(): Promise<number> {
     unplanned_postmaster_only: postmasterOnly,
     rejoin: rejoined,
     partition: cut,
+    primary_isolated: isolated,
     ...(wan ? { flaky_wan: wan } : {}),
     witness_rebuild: rebuilt,
     reinstall: reinstalled,
@@ -186,6 +190,13 @@ async function main(): Promise<number> {
     ["unplanned (kill -9 keeper tree + postmaster)", yes(unplanned.double_writable_samples === 0), `${unplanned.rto_seconds} s`, unplanned.lost_transactions, `${unplanned.old_primary} -> ${unplanned.new_primary}; async replication`],
     ["unplanned variant: kill -9 postmaster only", yes(postmasterOnly.double_writable_samples === 0), `${postmasterOnly.rto_seconds} s`, postmasterOnly.lost_transactions, postmasterOnly.failed_over ? `failed over to ${postmasterOnly.new_primary}` : `no failover: the keeper restarted PostgreSQL on ${postmasterOnly.old_primary}`],
     ["partition (standby cut off from primary)", yes(!cut.promoted && cut.primary_acks_last_10s > 0), "-", cut.lost_transactions, `held ${cut.held_seconds} s; promoted: ${cut.promoted}; primary writes during: ${cut.primary_acks_during_partition}; max write gap ${cut.max_write_gap_seconds} s`],
+    [
+      "primary isolated (cut off from witness and standby, clients still reach it)",
+      yes(isolated.ok),
+      `${isolated.rto_seconds} s`,
+      isolated.lost_transactions,
+      `fenced itself after ${isolated.fenced_after_seconds} s, ${isolated.promoted} writable after ${isolated.standby_writable_after_seconds} s; ${isolated.acks_on_isolated_primary_after_promotion} writes on the old primary after that; lost: what it acknowledged after the cut (async)`,
+    ],
     ...(wan
       ? [[`flaky WAN (${wan.blackout_range_seconds.join("-")} s blackouts, ${wan.loss_percent} % loss)`, yes(wan.ok), "-", wan.lost_transactions, `${wan.seconds} s, ${flakyWanNotes(wan)}`]]
       : []),

@@ -72,7 +72,7 @@ export async function observe(context: DrillContext, label: string): Promise<Obs
 }
 
 /** Observer samples (every 250 ms, all data nodes asked in parallel) in a window. */
-function samples(context: DrillContext, from: number, to = Infinity): LoadEvent[] {
+export function samples(context: DrillContext, from: number, to = Infinity): LoadEvent[] {
   return context.observer.events.filter((e) => e.e === "observe" && e.t >= from && e.t <= to);
 }
 

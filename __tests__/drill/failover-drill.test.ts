@@ -3,6 +3,7 @@
 // 198.51.100.0/24 exist only inside them), built from the rendered cloud-init files, under a write
 // load that records every acknowledged transaction.
 import { DrillLab } from "../../drill/drill-lab";
+import { primaryIsolated } from "../../drill/primary-isolated";
 import { requirePrerequisites } from "../../drill/prerequisites";
 import {
   DrillContext,
@@ -72,6 +73,17 @@ test("partition: the standby cut off from the primary (the witness sees both) is
   expect(result.samples_not_exactly_the_primary).toBe(0);
   expect(result.primary_acks_last_10s).toBeGreaterThan(0);
   expect(result.lost_transactions).toBe(0);
+}, 600_000);
+
+test("primary isolated: cut off from the witness and the standby, it demotes itself before the standby is promoted", async () => {
+  const result = await primaryIsolated(context, 35);
+  expect(result.promoted).not.toBe(result.isolated);
+  expect(result.fenced_after_seconds).toBeLessThan(result.standby_writable_after_seconds);
+  expect(result.acks_on_isolated_primary_after_promotion).toBe(0);
+  expect(result.double_writable_samples).toBe(0);
+  // Only what the isolated primary acknowledged around and after the cut may be missing (async replication).
+  expect(result.lost_outside_isolation).toBe(0);
+  expect(result.rejoined_as_secondary).toBe(true);
 }, 600_000);
 
 test("witness lost: rebuilt with an empty monitor, both nodes register again and the primary stays", async () => {

@@ -13,11 +13,12 @@ export async function loadRules(node: NodeRuntime, file: string, rules: string):
   await run("ip", ["netns", "exec", node.namespace, "nft", "-f", file]);
 }
 
-/** In `node`'s namespace, drops all traffic to and from `peerAddress`. */
-export async function partition(node: NodeRuntime, peerAddress: string, workDir: string): Promise<void> {
+/** In `node`'s namespace, drops all traffic to and from each of `peerAddresses`. */
+export async function partition(node: NodeRuntime, peerAddresses: readonly string[], workDir: string): Promise<void> {
+  const peers = `{ ${peerAddresses.join(", ")} }`;
   const rules = `table inet drill_partition {
-  chain input { type filter hook input priority -10; policy accept; ip saddr ${peerAddress} drop; }
-  chain output { type filter hook output priority -10; policy accept; ip daddr ${peerAddress} drop; }
+  chain input { type filter hook input priority -10; policy accept; ip saddr ${peers} drop; }
+  chain output { type filter hook output priority -10; policy accept; ip daddr ${peers} drop; }
 }\n`;
   await loadRules(node, path.join(workDir, `partition-${node.role}.nft`), rules);
 }

@@ -5,7 +5,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { renderedFileOf } from "../../cloud-init/cloud-config";
 import { nodePaths } from "../../cloud-init/node-paths";
-import { monitorTimingPath } from "../../cloud-init/pieces/failover";
+import { fencingConfPath, monitorTimingPath, replicationSysctlPath } from "../../cloud-init/pieces/failover";
 import { ADDRESSES, DATABASE, NodeRuntime } from "./layout";
 
 export function installFiles(node: NodeRuntime): void {
@@ -20,6 +20,9 @@ export function installFiles(node: NodeRuntime): void {
   const settings = ["estate.env", "secrets.env", "tls/ca.crt", "tls/node.crt", "tls/node.key"];
   if (node.role === "witness") {
     settings.push(path.basename(monitorTimingPath));
+  } else {
+    fs.mkdirSync(path.join(node.etc, "postgresql.conf.d"), { recursive: true, mode: 0o755 });
+    settings.push(path.relative(nodePaths.settings, fencingConfPath));
   }
   for (const name of settings) {
     copy(`${nodePaths.settings}/${name}`, path.join(node.etc, name));
@@ -33,6 +36,16 @@ export function installFiles(node: NodeRuntime): void {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   }
   execFileSync("chown", ["-R", "postgres:postgres", path.join(node.dir, "xdg"), ...postgresOwned]);
+}
+
+/** The data node's sysctl file, as its runcmd applies it, applied in the node's namespace. */
+export function applySysctl(node: NodeRuntime): void {
+  if (node.role === "witness") {
+    return;
+  }
+  const file = path.join(node.dir, path.basename(replicationSysctlPath));
+  fs.writeFileSync(file, renderedFileOf(node.document, replicationSysctlPath).content);
+  execFileSync("ip", ["netns", "exec", node.namespace, "sysctl", "-q", "-p", file]);
 }
 
 /** A new disk: everything the node had is gone, and its cloud-init files are written again. */

@@ -8,7 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parse, stringify } from "yaml";
 import { renderCloudConfig } from "../../cloud-init";
-import { backupTextfileMetrics, certificateExpiryMetric, formationTextfileMetrics, monitoringPaths, monitoringRole } from "../../cloud-init/pieces/monitoring";
+import { backupTextfileMetrics, certificateExpiryMetric, formationTextfileMetrics, mediaTextfileMetrics, monitoringPaths, monitoringRole } from "../../cloud-init/pieces/monitoring";
 import { nodePaths } from "../../cloud-init/node-paths";
 import { dataNodeInboundRules, ports, witnessInboundRules } from "../../estate/firewall-rules";
 import { exampleNodeConfig, makeTestCertificates } from "../support/example-node";
@@ -93,15 +93,15 @@ describe("witness: Prometheus, rules and Alertmanager as shipped", () => {
     expect(doc.write_files.map((f) => f.path)).not.toContain(monitoringPaths.defaults.postgresExporter);
   });
 
-  it("passes promtool check rules with the sixteen alerts", () => {
+  it("passes promtool check rules with the eighteen alerts", () => {
     const dir = tempDir("check-rules");
     fs.writeFileSync(path.join(dir, rulesFileName), shippedRules());
     const result = run("promtool", ["check", "rules", rulesFileName], { cwd: dir });
-    expect(result.output).toContain("SUCCESS: 16 rules found");
+    expect(result.output).toContain("SUCCESS: 18 rules found");
     expect(result.status).toBe(0);
     expect(rulesOf(shippedRules()).map((r) => r.alert).sort()).toEqual([
       "BackupVerificationFailed", "BackupVerificationSkipped", "FailoverHappened", "FormationWithoutHealthySecondary", "HighDiskUsage", "HighReplicationLag", "HttpsCertificateExpiresSoon",
-      "MonitoringTargetDown", "NodeCertificateExpiresSoon", "PgBackRestCheckFailed", "PostgreSQLDown", "StaleBackup", "StalePgBackRestBackup", "WALArchiveBehind",
+      "MediaColdCopyStale", "MediaReplicationStale", "MonitoringTargetDown", "NodeCertificateExpiresSoon", "PgBackRestCheckFailed", "PostgreSQLDown", "StaleBackup", "StalePgBackRestBackup", "WALArchiveBehind",
       "WALArchivingFailing", "Watchdog",
     ]);
   });
@@ -269,6 +269,12 @@ describe("alert rules under promtool test rules", () => {
     ["target down after 10 minutes", withFor("MonitoringTargetDown", "10m")],
     ["target down for Prometheus only", edit("MonitoringTargetDown", (e) => e.replace("prometheus|alertmanager", "prometheus"))],
     ["target down for every job", edit("MonitoringTargetDown", (e) => e.replace('{job=~"prometheus|alertmanager"}', ""))],
+    ...removed("MediaReplicationStale", "MediaColdCopyStale"),
+    ["media replication stale after 30 minutes", edit("MediaReplicationStale", (e) => e.replace("> 300", "> 1800"))],
+    ["media replication stale after 1 minute", edit("MediaReplicationStale", (e) => e.replace("> 300", "> 60"))],
+    ["media replication judged by its oldest push", edit("MediaReplicationStale", (e) => e.replace("max(", "min("))],
+    ["media cold copy stale after 50 hours", edit("MediaColdCopyStale", (e) => e.replace("26 * 3600", "50 * 3600"))],
+    ["media cold copy stale after 20 hours", edit("MediaColdCopyStale", (e) => e.replace("26 * 3600", "20 * 3600"))],
   ];
   it.each(mutants)("fail when the rules are changed: %s", (_name, mutate) => {
     const original = parse(shippedRules());
@@ -296,6 +302,8 @@ describe("alert rules under promtool test rules", () => {
         certificateExpiryMetric,
         formationTextfileMetrics.healthySecondaries,
         formationTextfileMetrics.lastPromotionTimestamp,
+        mediaTextfileMetrics.replicationLastSuccessTimestamp,
+        mediaTextfileMetrics.coldCopyLastSuccessTimestamp,
       ].sort(),
     );
   });

@@ -35,6 +35,14 @@ export const formationTextfileMetrics = {
   lastPromotionTimestamp: "dr_estate_formation_last_promotion_timestamp_seconds",
 } as const;
 
+/** The gauges of the media copies, read by MediaReplicationStale and MediaColdCopyStale. */
+export const mediaTextfileMetrics = {
+  /** Unix time of media-replicate.sh's last successful push to the other data node. */
+  replicationLastSuccessTimestamp: "dr_estate_media_replication_last_success_timestamp_seconds",
+  /** Unix time of media-cold-sync.sh's last successful copy to the off-site bucket. */
+  coldCopyLastSuccessTimestamp: "dr_estate_media_sync_last_success_timestamp_seconds",
+} as const;
+
 /** The gauge certificate-expiry.sh publishes, one series per `certificate` label (node, ca); read by NodeCertificateExpiresSoon. */
 export const certificateExpiryMetric = "dr_estate_certificate_expiry_timestamp_seconds";
 

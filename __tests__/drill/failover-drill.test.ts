@@ -67,7 +67,7 @@ test("rejoin: the old primary comes back as a standby streaming from the new one
 }, 600_000);
 
 test("partition: the standby cut off from the primary (the witness sees both) is not promoted", async () => {
-  // Longer than the monitor's unhealthy + demote timeouts (10 s + 12 s): a failover would have happened.
+  // Longer than the monitor's unhealthy + demote timeouts (7 s + 6 s): a failover would have happened.
   const result = await partition(context, 30);
   expect(result.promoted).toBe(false);
   expect(result.samples_not_exactly_the_primary).toBe(0);

@@ -53,6 +53,7 @@ actions_for() {
     /etc/systemd/system/*.service | /etc/systemd/system/*.timer) add_action daemon-reload; add_action "restart-$(basename "$1")" ;;
     /etc/systemd/system/*) add_action daemon-reload ;;
     "$scripts"/healthz-update.sh | "$etc"/estate.env) add_action restart-dr-estate-healthz.service ;;
+    "$scripts"/failover-lib.sh) add_action keeper-settings ;;
     "$etc"/secrets.env) add_action reload-nats; pending "secrets.env changed: rotate the PostgreSQL passwords with the runbook" ;;
     *) ;; # read afresh at each use: scripts, cron, pgBackRest, logrotate, authorized keys
   esac
@@ -124,6 +125,14 @@ run_action() {
       as_postgres pg_ctl reload -D "$pgaf_pgdata" >/dev/null
       restart_needed=$(as_postgres psql -h /var/run/postgresql -p "$pgaf_port" -d postgres -Atc "select string_agg(name, ', ') from pg_settings where pending_restart" || true)
       if [ -n "$restart_needed" ]; then pending "PostgreSQL settings that only a restart applies: $restart_needed"; fi ;;
+    keeper-settings)
+      # The keeper's own timeouts live in its configuration, set by node-init.sh at creation.
+      # shellcheck source=../failover/failover-lib.sh
+      . "$scripts/failover-lib.sh"
+      if [ "$NODE_ROLE" != witness ]; then
+        as_postgres pg_autoctl config set --pgdata "$pgaf_pgdata" timeout.network_partition_timeout "$keeper_network_partition_timeout" >/dev/null
+        as_postgres pg_autoctl reload --pgdata "$pgaf_pgdata"
+      fi ;;
     reload-nats)
       if systemctl is-enabled -q nats-server 2>/dev/null; then
         "$scripts/nats-credentials.sh" && systemctl reload nats-server

@@ -17,8 +17,10 @@ pgaf_tls_dir=${PGAF_TLS_DIR:-/var/lib/postgresql/estate-tls}
 monitor_host=${MONITOR_HOST:-$WITNESS_IPV4}
 monitor_port=${MONITOR_PORT:-5432}
 # Seconds after which a primary that reaches neither the monitor nor its standby demotes itself.
-# Must stay well below the monitor's unhealthy + demote timeouts (pgautofailover-monitor.conf).
-keeper_network_partition_timeout=8
+# With wal_sender_timeout (40-fencing.conf) and the shutdown it must stay below the monitor's
+# unhealthy + demote timeouts (pgautofailover-monitor.conf): 3 + 6 + 1 < 7 + 6. Converge applies a
+# change to running keepers.
+keeper_network_partition_timeout=6
 export PG_CONFIG="$pg_bin/pg_config"
 
 log() {

@@ -5,7 +5,7 @@
 // not hidden, and are the price of asynchronous commits (README, "Failover").
 import { sleep, waitFor } from "../tools/wait";
 import { DataRole } from "./lab/layout";
-import { acks, doubleWritable, DrillContext, lostOn, observe, samples, seconds, settle } from "./scenarios";
+import { acks, doubleWritable, DrillContext, lostOn, observe, samples, seconds, settle, waitForStreaming } from "./scenarios";
 
 export interface PrimaryIsolatedResult {
   readonly ok: boolean;
@@ -40,9 +40,7 @@ export async function primaryIsolated(context: DrillContext, holdSeconds = 45): 
   const isolated = before.primary;
   const promoted = before.secondary;
   // The keeper only counts down once it has seen its standby during the outage (README, "Failover").
-  await waitFor(`${promoted} to stream from ${isolated}`, 60, async () =>
-    Number(await lab.sql(isolated, "select count(*) from pg_stat_replication where state = 'streaming'")) === 1 ? true : undefined,
-  );
+  await waitForStreaming(context, isolated);
   const cut = Date.now();
   log(`primary isolated: ${isolated} drops all traffic to/from the witness and ${promoted}; its clients still reach it`);
   await lab.partition(isolated, "witness", promoted);

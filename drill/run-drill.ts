@@ -19,6 +19,7 @@ import { readCommandLine } from "../tools/command-line";
 import { DrillLab } from "./drill-lab";
 import { DEFAULT_PORT_BASE } from "./lab/layout";
 import { checkPrerequisites, defaultInputs, describeProblems } from "./prerequisites";
+import { LARGEST_BLACKOUT, LargestBlackoutResult, largestBlackout } from "./largest-blackout";
 import { primaryIsolated } from "./primary-isolated";
 import { FLAKY_WAN, FlakyWanOptions, FlakyWanRuns, flakyWan, repeatFlakyWan } from "./flaky-wan";
 import { repeatableScenarios, RepeatedRuns, repeatScenario } from "./repeated-runs";
@@ -40,7 +41,7 @@ import {
 
 const log = (line: string) => console.error(`[drill ${new Date().toISOString().slice(11, 19)}] ${line}`);
 
-const scenarioNames = [...Object.keys(repeatableScenarios), FLAKY_WAN];
+const scenarioNames = [...Object.keys(repeatableScenarios), FLAKY_WAN, LARGEST_BLACKOUT];
 
 const usage = `usage: sudo npm run drill [-- --scenario NAME --runs N] [--help]
 
@@ -53,8 +54,9 @@ DRILL_FLAKY_WAN_BLACKOUT_SECONDS (1-4), DRILL_SEED (the flaky WAN's blackout sch
 from the clock).
 
   --scenario NAME   run only NAME (${scenarioNames.join(", ")}), --runs times in one drill,
-                    and merge into drill-report.json: min/median/max under "repeated", or the
-                    flaky WAN's runs under "flaky_wan"
+                    and merge into drill-report.json: min/median/max under "repeated", the
+                    flaky WAN's runs under "flaky_wan"; largest-blackout cuts the primary off
+                    for 4, 6, 8... s until one cut changes hands, once, under "largest_blackout"
   --runs N          1 to 20 (default 3)`;
 
 async function main(): Promise<number> {
@@ -117,6 +119,12 @@ async function main(): Promise<number> {
     await context.writer.stop();
     await context.observer.stop();
     return reportFlakyWan(runs);
+  }
+  if (scenario === LARGEST_BLACKOUT) {
+    const result = await largestBlackout(context);
+    await context.writer.stop();
+    await context.observer.stop();
+    return reportLargestBlackout(result);
   }
   if (scenario !== undefined) {
     const repeated = await repeatScenario(context, scenario, runCount);
@@ -258,6 +266,23 @@ function reportFlakyWan(runs: FlakyWanRuns): number {
     ].join("\n"),
   );
   return runs.ok ? 0 : 1;
+}
+
+/** Merges the ladder into drill-report.json under `largest_blackout` and prints it; fails when no cut was ridden through. */
+function reportLargestBlackout(result: LargestBlackoutResult): number {
+  const reportPath = path.join(__dirname, "..", "drill-report.json");
+  const report = fs.existsSync(reportPath) ? JSON.parse(fs.readFileSync(reportPath, "utf8")) : {};
+  report.largest_blackout = { generated_at: new Date().toISOString(), ...result };
+  fs.writeFileSync(reportPath, JSON.stringify(report, null, 2) + "\n");
+  console.log(
+    [
+      "\n| primary cut off for | result | longest write gap |",
+      "| --- | --- | --- |",
+      ...result.steps.map((step) => `| ${step.seconds} s | ${step.ridden ? "ridden through" : "changed hands"} | ${step.max_write_gap_seconds} s |`),
+      `\nLargest blackout ridden through: ${result.largest_ridden_seconds} s. Report: ${reportPath} (largest_blackout)`,
+    ].join("\n"),
+  );
+  return result.largest_ridden_seconds > 0 ? 0 : 1;
 }
 
 /** Merges the runs into drill-report.json under `repeated`, prints their table; fails on a lost write or split brain. */

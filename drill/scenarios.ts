@@ -120,6 +120,13 @@ async function followsPrimary(context: DrillContext, standby: DataRole): Promise
   return { streaming, hasLatest };
 }
 
+/** Waits until `primary` has one standby streaming from it. */
+export async function waitForStreaming(context: DrillContext, primary: DataRole): Promise<void> {
+  await waitFor(`${other(primary)} to stream from ${primary}`, 60, async () =>
+    Number(await context.lab.sql(primary, "select count(*) from pg_stat_replication where state = 'streaming'")) === 1 ? true : undefined,
+  );
+}
+
 /** Lets the writer settle on the new primary, so the acknowledgements compared are complete. */
 export async function settle(context: DrillContext, role: DataRole): Promise<number> {
   const now = Date.now();

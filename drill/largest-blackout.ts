@@ -52,11 +52,12 @@ export async function largestBlackout(context: DrillContext, lengths: readonly n
       break;
     }
   }
+  // The ladder stops at the first cut not ridden through: every step before it was.
   const firstNot = steps.find((step) => !step.ridden);
-  const ridden = steps.filter((step) => step.ridden && (firstNot === undefined || step.seconds < firstNot.seconds));
+  const lastRidden = steps.filter((step) => step.ridden).pop();
   return {
     steps,
-    largest_ridden_seconds: ridden.length > 0 ? Math.max(...ridden.map((step) => step.seconds)) : 0,
+    largest_ridden_seconds: lastRidden?.seconds ?? 0,
     ...(firstNot ? { first_not_ridden_seconds: firstNot.seconds } : {}),
   };
 }

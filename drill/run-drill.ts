@@ -41,6 +41,8 @@ import {
 
 const log = (line: string) => console.error(`[drill ${new Date().toISOString().slice(11, 19)}] ${line}`);
 
+const reportPath = path.join(__dirname, "..", "drill-report.json");
+
 const scenarioNames = [...Object.keys(repeatableScenarios), FLAKY_WAN, LARGEST_BLACKOUT];
 
 const usage = `usage: sudo npm run drill [-- --scenario NAME --runs N] [--help]
@@ -189,7 +191,6 @@ async function main(): Promise<number> {
     split_brain: splitBrain,
     failover_log: eventLog,
   };
-  const reportPath = path.join(__dirname, "..", "drill-report.json");
   fs.writeFileSync(reportPath, JSON.stringify(report, null, 2) + "\n");
 
   const yes = (ok: boolean) => (ok ? "pass" : "FAIL");
@@ -246,6 +247,13 @@ function flakyWanOptions(): FlakyWanOptions | string {
   return { seconds, lossPercent, seed, blackoutSeconds: [blackout[0], blackout[1]] };
 }
 
+/** drill-report.json as read, changed by `merge`, and written back: a single-scenario run keeps the full drill's figures. */
+function mergeIntoReport(merge: (report: Record<string, any>) => void): void {
+  const report = fs.existsSync(reportPath) ? JSON.parse(fs.readFileSync(reportPath, "utf8")) : {};
+  merge(report);
+  fs.writeFileSync(reportPath, JSON.stringify(report, null, 2) + "\n");
+}
+
 function flakyWanNotes(run: { failovers: number; write_errors: number; max_write_gap_seconds: number; blackouts: Record<string, { count: number; longest_seconds: number }> }): string {
   const blackouts = Object.entries(run.blackouts).map(([link, b]) => `${link} ${b.count} (longest ${b.longest_seconds} s)`);
   return `failovers ${run.failovers}; blackouts ${blackouts.join(", ")}; write errors ${run.write_errors}; longest write gap ${run.max_write_gap_seconds} s`;
@@ -253,10 +261,9 @@ function flakyWanNotes(run: { failovers: number; write_errors: number; max_write
 
 /** Merges the runs into drill-report.json under `flaky_wan`, prints their table; fails on a failover, a lost write or split brain. */
 function reportFlakyWan(runs: FlakyWanRuns): number {
-  const reportPath = path.join(__dirname, "..", "drill-report.json");
-  const report = fs.existsSync(reportPath) ? JSON.parse(fs.readFileSync(reportPath, "utf8")) : {};
-  report.flaky_wan = { generated_at: new Date().toISOString(), ...runs };
-  fs.writeFileSync(reportPath, JSON.stringify(report, null, 2) + "\n");
+  mergeIntoReport((report) => {
+    report.flaky_wan = { generated_at: new Date().toISOString(), ...runs };
+  });
   console.log(
     [
       "\n| flaky WAN run | seconds | seed | result | lost | notes |",
@@ -270,10 +277,9 @@ function reportFlakyWan(runs: FlakyWanRuns): number {
 
 /** Merges the ladder into drill-report.json under `largest_blackout` and prints it; fails when no cut was ridden through. */
 function reportLargestBlackout(result: LargestBlackoutResult): number {
-  const reportPath = path.join(__dirname, "..", "drill-report.json");
-  const report = fs.existsSync(reportPath) ? JSON.parse(fs.readFileSync(reportPath, "utf8")) : {};
-  report.largest_blackout = { generated_at: new Date().toISOString(), ...result };
-  fs.writeFileSync(reportPath, JSON.stringify(report, null, 2) + "\n");
+  mergeIntoReport((report) => {
+    report.largest_blackout = { generated_at: new Date().toISOString(), ...result };
+  });
   console.log(
     [
       "\n| primary cut off for | result | longest write gap |",
@@ -287,10 +293,9 @@ function reportLargestBlackout(result: LargestBlackoutResult): number {
 
 /** Merges the runs into drill-report.json under `repeated`, prints their table; fails on a lost write or split brain. */
 function reportRepeated(repeated: RepeatedRuns): number {
-  const reportPath = path.join(__dirname, "..", "drill-report.json");
-  const report = fs.existsSync(reportPath) ? JSON.parse(fs.readFileSync(reportPath, "utf8")) : {};
-  report.repeated = { ...report.repeated, [repeated.scenario]: { generated_at: new Date().toISOString(), ...repeated } };
-  fs.writeFileSync(reportPath, JSON.stringify(report, null, 2) + "\n");
+  mergeIntoReport((report) => {
+    report.repeated = { ...report.repeated, [repeated.scenario]: { generated_at: new Date().toISOString(), ...repeated } };
+  });
   const { min, median, max } = repeated.rto_seconds;
   const ok = repeated.lost_transactions === 0 && repeated.double_writable_samples === 0;
   console.log(

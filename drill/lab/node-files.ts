@@ -14,6 +14,7 @@ export function installFiles(node: NodeRuntime): void {
   fs.chmodSync(node.dir, 0o755);
   const copy = (from: string, to: string) => {
     const file = renderedFileOf(node.document, from);
+    fs.mkdirSync(path.dirname(to), { recursive: true, mode: 0o755 });
     fs.writeFileSync(to, file.content, { mode: file.mode });
     fs.chmodSync(to, file.mode);
   };
@@ -21,7 +22,6 @@ export function installFiles(node: NodeRuntime): void {
   if (node.role === "witness") {
     settings.push(path.basename(monitorTimingPath));
   } else {
-    fs.mkdirSync(path.join(node.etc, "postgresql.conf.d"), { recursive: true, mode: 0o755 });
     settings.push(path.relative(nodePaths.settings, fencingConfPath));
   }
   for (const name of settings) {

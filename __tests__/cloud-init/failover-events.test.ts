@@ -134,7 +134,13 @@ test("the monitor runs with the shipped failover timing, not pg_auto_failover's 
   const settings = await monitorSql(
     "select name || '=' || setting from pg_settings where name in ('pgautofailover.node_considered_unhealthy_timeout', 'pgautofailover.primary_demote_timeout') order by name",
   );
-  expect(settings.trim().split("\n")).toEqual(["pgautofailover.node_considered_unhealthy_timeout=10000", "pgautofailover.primary_demote_timeout=12000"]);
+  const shipped = renderedFile(document, monitorTimingPath);
+  const shippedValue = (name: string) => shipped.match(new RegExp(`^pgautofailover\\.${name} = (\\d+)$`, "m"))?.[1];
+  const unhealthy = shippedValue("node_considered_unhealthy_timeout");
+  const demote = shippedValue("primary_demote_timeout");
+  // pg_auto_failover's defaults are 20000 and 30000: the shipped timing must be what runs.
+  expect([unhealthy, demote]).not.toEqual(["20000", "30000"]);
+  expect(settings.trim().split("\n")).toEqual([`pgautofailover.node_considered_unhealthy_timeout=${unhealthy}`, `pgautofailover.primary_demote_timeout=${demote}`]);
 });
 
 test("record appends each monitor event once, chained, and posts only what is new", async () => {

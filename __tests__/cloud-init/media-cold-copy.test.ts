@@ -12,6 +12,7 @@ import * as path from "node:path";
 import * as Minio from "minio";
 import { renderCloudConfig } from "../../cloud-init";
 import { backupPaths, backupScripts } from "../../cloud-init/pieces/backups";
+import { mediaTextfileMetrics } from "../../cloud-init/pieces/monitoring";
 import { exampleNodeConfig } from "../support/example-node";
 import { type MinioServer, startMinio } from "../support/minio-server";
 import { parseCloudConfig, renderedFile } from "../support/rendered-files";
@@ -176,7 +177,7 @@ test("the copy lands in the bucket encrypted: no file name, folder name or conte
     expect(content.subarray(0, 8).toString()).toBe("RCLONE\u0000\u0000");
   }
   expect((await bucketObjects("")).every(({ name }) => name.startsWith("mhc-dr-media/"))).toBe(true);
-  expect(fs.readFileSync(path.join(dirs.metrics, "dr_estate_media_sync.prom"), "utf8")).toMatch(/^dr_estate_media_sync_last_success_timestamp_seconds \d+$/m);
+  expect(fs.readFileSync(path.join(dirs.metrics, "dr_estate_media_sync.prom"), "utf8")).toMatch(new RegExp(`^${mediaTextfileMetrics.coldCopyLastSuccessTimestamp} \\d+$`, "m"));
 });
 
 test("restores identical, with the script and with rclone given only the passphrase; a wrong passphrase reads nothing", () => {

@@ -10,6 +10,7 @@ import * as path from "node:path";
 import { renderCloudConfig } from "../../cloud-init";
 import { backupScripts } from "../../cloud-init/pieces/backups";
 import { mediaReplicationPaths, receiverAuthorizedKey } from "../../cloud-init/pieces/media-replication";
+import { mediaTextfileMetrics } from "../../cloud-init/pieces/monitoring";
 import { exampleNodeConfig } from "../support/example-node";
 import { parseCloudConfig, renderedFile } from "../support/rendered-files";
 
@@ -112,6 +113,8 @@ test("a push copies the primary's media to the peer", () => {
   expect([result.code, result.stderr]).toEqual([0, ""]);
   expect(fs.readFileSync(path.join(dirs.receiver, "artist/song.flac"), "utf8")).toBe("audio");
   expect(fs.readFileSync(path.join(dirs.receiver, "uploads/video.mp4"))).toEqual(fs.readFileSync(path.join(dirs.sender, "uploads/video.mp4")));
+  // The gauge MediaReplicationStale reads, in the file node-exporter's textfile collector picks up.
+  expect(fs.readFileSync(path.join(dirs.metrics, "dr_estate_media_replication.prom"), "utf8")).toMatch(new RegExp(`^${mediaTextfileMetrics.replicationLastSuccessTimestamp} \\d+$`, "m"));
 });
 
 test("the peer's key cannot write outside the receiver's media folder (rrsync)", () => {

@@ -1,5 +1,5 @@
 import type { WriteFile } from "./cloud-config";
-import { readCloudInitFile } from "./files";
+import { readCloudInitFile, renderTemplate } from "./files";
 
 /** Where the estate's own files live on every node. */
 export const nodePaths = {
@@ -21,4 +21,16 @@ export const nodePaths = {
 export function installScript(relativePath: string): WriteFile {
   const name = relativePath.split("/").pop()!;
   return { path: `${nodePaths.scripts}/${name}`, content: readCloudInitFile(relativePath), permissions: "0755" };
+}
+
+/** The path of an operator's command (`estate-pitr`, `estate-switchover`): on root's PATH. */
+export const operatorCommandPath = (command: string) => `/usr/local/sbin/${command}`;
+
+/** Installs the operator's command COMMAND, which runs SCRIPT from the scripts folder (beside its library). */
+export function operatorCommand(command: string, script: string): WriteFile {
+  return {
+    path: operatorCommandPath(command),
+    content: renderTemplate("operator-command", { command: operatorCommandPath(command), script: `${nodePaths.scripts}/${script}` }),
+    permissions: "0755",
+  };
 }

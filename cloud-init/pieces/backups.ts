@@ -2,7 +2,7 @@ import type { CloudConfigPart, WriteFile } from "../cloud-config";
 import { readCloudInitFile, renderTemplate } from "../files";
 import { failoverPaths } from "./failover";
 import type { NodeConfig, OffsiteRepository } from "../node-config";
-import { installScript, nodePaths } from "../node-paths";
+import { installScript, nodePaths, operatorCommand, operatorCommandPath } from "../node-paths";
 import { shellAssignments } from "../shell-quote";
 
 /** Backup settings that NodeConfig does not carry (yet); every one has a default. */
@@ -51,7 +51,7 @@ export const backupScripts = [
 ] as const;
 
 /** The operator's point-in-time recovery command (README, "Ransomware"): runs the shipped script. */
-export const pitrCommand = "/usr/local/sbin/estate-pitr";
+export const pitrCommand = operatorCommandPath("estate-pitr");
 
 /** Paths a pgBackRest configuration names; production values come from backupPaths. */
 export interface PgbackrestLocations {
@@ -158,7 +158,7 @@ export function backups(node: NodeConfig, options: BackupsOptions = {}): CloudCo
     // until the packages have made the postgres group (and replaced the package's own file).
     { path: backupPaths.pgbackrestConf, content: pgbackrest, permissions: "0640", owner: "root:postgres", defer: true },
     ...mediaOffsiteFiles(node, offsite),
-    { ...installScript("backups/estate-pitr"), path: pitrCommand },
+    operatorCommand("estate-pitr", "estate-pitr.sh"),
     { path: backupPaths.cronFile, content: readCloudInitFile("backups/dr-estate-backups.cron"), permissions: "0644" },
     { path: "/etc/logrotate.d/dr-estate-backups", content: readCloudInitFile("backups/logrotate.conf"), permissions: "0644" },
   ];

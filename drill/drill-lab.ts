@@ -17,7 +17,7 @@ import { LoadProcess, startLoadProgram } from "./lab/load-process";
 import * as queries from "./lab/monitor-queries";
 import { buildNetwork, deleteNamespaces, namespacePids } from "./lab/network";
 import { applySysctl, blankNode, installFiles, testOnlyTuning } from "./lab/node-files";
-import { failoverEvents, failoverEventsDir, healthz, runInit } from "./lab/node-scripts";
+import { failoverEvents, failoverEventsDir, healthz, runInit, switchover } from "./lab/node-scripts";
 import { killAllNow, killNode, nodeProcesses, postmasterPid, removeStaleSocket, startKeeper } from "./lab/processes";
 
 export interface DrillLabOptions {
@@ -227,6 +227,11 @@ export class DrillLab {
 
   failoverEvents(command: "record" | "verify", file?: string): Promise<{ ok: boolean; output: string; log: string }> {
     return failoverEvents(this.nodes.witness, command, file);
+  }
+
+  /** The operator's planned switchover: the witness's estate-switchover.sh. */
+  switchover(): Promise<{ ok: boolean; output: string }> {
+    return switchover(this.nodes.witness);
   }
 
   // ---------------------------------------------------------------- load

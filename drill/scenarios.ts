@@ -145,8 +145,11 @@ export interface PlannedResult {
   readonly lost_transactions: number;
   readonly lost_ids: number[];
   readonly double_writable_samples: number;
+  /** Each node's place in the write quorum once estate-switchover is done: `false` for an asynchronous estate. */
+  readonly replication_quorum_after: Record<string, boolean>;
+  /** estate-switchover, start to the old primary settled as the secondary. */
   readonly switchover_command_seconds: number;
-  readonly switchover_command: string;
+  readonly switchover_output: string[];
   readonly monitor_events: string[];
 }
 
@@ -155,15 +158,12 @@ export async function plannedSwitchover(context: DrillContext): Promise<PlannedR
   const before = await lab.waitForHealthyFormation(180);
   await observe(context, "planned: before");
   const start = Date.now();
-  log(`planned: switchover on the monitor (primary is ${before.primary})`);
-  // Against the monitor: pgautofailover.perform_failover() is what `pg_autoctl perform switchover`
-  // calls. (pg_autoctl 2.0's CLI, run with the monitor's --pgdata, starts the switchover but then
-  // fails waiting for it: "invalid input syntax for type integer" in get_nodes, and hangs for --wait.)
-  const command = await lab
-    .monitorSql("select pgautofailover.perform_failover('default', 0)")
-    .then(() => "pgautofailover.perform_failover('default', 0)", (error: Error) => `failed: ${error.message.split("\n")[0]}`);
+  log(`planned: estate-switchover on the witness (primary is ${before.primary})`);
+  const switched = await lab.switchover();
   const commandDone = Date.now();
-  log(`planned: ${command}`);
+  for (const line of switched.output.trim().split("\n")) log(`planned: ${line}`);
+  if (!switched.ok) throw new Error(`planned: estate-switchover failed:\n${switched.output}`);
+  const quorum = await lab.monitorSql("select nodename || '|' || replicationquorum from pgautofailover.node order by nodeid");
   const first = await firstAckOn(context, before.secondary, start, 90);
   const after = await lab.waitForHealthyFormation(180);
   const end = await settle(context, after.primary);
@@ -180,7 +180,8 @@ export async function plannedSwitchover(context: DrillContext): Promise<PlannedR
     lost_ids: lost.slice(0, 20),
     double_writable_samples: doubleWritable(context, start),
     switchover_command_seconds: seconds(commandDone - start),
-    switchover_command: command,
+    switchover_output: switched.output.trim().split("\n"),
+    replication_quorum_after: Object.fromEntries(quorum.split("\n").map((line) => [line.split("|")[0], line.endsWith("|t")])),
     monitor_events: await lab.monitorEvents(start),
   };
 }

@@ -97,7 +97,7 @@ beforeAll(async () => {
   for (const name of ["estate.env", "secrets.env", "tls/ca.crt", "tls/node.crt", "tls/node.key", path.basename(monitorTimingPath)]) {
     fs.writeFileSync(path.join(etc, name), renderedFile(document, `${settingsDir}/${name}`));
   }
-  for (const name of ["failover-lib.sh", "monitor-init.sh", "failover-events.sh", "formation-metrics.sh"]) {
+  for (const name of ["failover-lib.sh", "monitor-init.sh", "failover-events.sh", "formation-metrics.sh", "estate-switchover.sh"]) {
     fs.writeFileSync(path.join(work, "lib", name), renderedFile(document, `${scriptsDir}/${name}`), { mode: 0o755 });
   }
   for (const dir of [path.dirname(pgdata), path.join(work, "xdg", "config"), path.join(work, "xdg", "data")]) {
@@ -276,4 +276,25 @@ test("formation-metrics.sh publishes the healthy secondaries and the last promot
   expect(withdrawn).toContain("cannot read the monitor, formation metrics withdrawn");
   expect(fs.existsSync(published)).toBe(false);
   expect(fs.readdirSync(textfiles)).toEqual([]);
+});
+
+test("estate-switchover refuses unless one primary and one secondary are settled and healthy, and shows what it sees", async () => {
+  // The drill (planned switchover) runs the command through a real switch; here only its refusal.
+  await monitorSql("alter system set pgautofailover.enable_health_checks = off");
+  await monitorSql("select pg_reload_conf()");
+  await monitorSql("delete from pgautofailover.node");
+  await monitorSql(
+    `insert into pgautofailover.node (groupid, nodename, nodehost, nodeport, sysidentifier, goalstate, reportedstate, health, replicationquorum)
+     values (0, 'primary', '127.0.0.2', 5432, 7000000000000000001, 'primary', 'primary', 1, false),
+            (0, 'standby', '127.0.0.3', 5432, 7000000000000000001, 'secondary', 'secondary', 0, false)`,
+  );
+  const switchover = () => run(path.join(work, "lib", "estate-switchover.sh"), [], scriptEnv());
+  const unhealthy = await switchover();
+  expect(unhealthy.code).toBe(1);
+  expect(unhealthy.output).toContain("refused: a switchover needs one settled, healthy primary and secondary");
+  expect(unhealthy.output).toContain("standby: secondary -> secondary, health 0");
+  await monitorSql("update pgautofailover.node set health = 1, goalstate = 'catchingup' where nodename = 'standby'");
+  expect((await switchover()).output).toContain("standby: secondary -> catchingup, health 1");
+  // Refused before anything changed: both nodes are still outside the write quorum (asynchronous).
+  expect((await monitorSql("select string_agg(nodename || '=' || replicationquorum, ',' order by nodeid) from pgautofailover.node")).trim()).toBe("primary=false,standby=false");
 });

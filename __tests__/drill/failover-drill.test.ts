@@ -39,9 +39,10 @@ afterAll(async () => {
   lab?.cleanup();
 });
 
-test("planned switchover: the standby becomes the writable primary and no acknowledged transaction is lost", async () => {
+test("planned switchover (estate-switchover): the standby becomes the writable primary, no acknowledged transaction is lost, replication is asynchronous again", async () => {
   const result = await plannedSwitchover(context);
   expect(result.new_primary).not.toBe(result.old_primary);
+  expect(result.replication_quorum_after).toEqual({ primary: false, standby: false });
   expect(result.acknowledged).toBeGreaterThan(0);
   expect(result.lost_ids).toEqual([]);
   expect(result.lost_transactions).toBe(0);

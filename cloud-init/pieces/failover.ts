@@ -1,7 +1,7 @@
 import type { CloudConfigPart, WriteFile } from "../cloud-config";
 import { readCloudInitFile, renderTemplate } from "../files";
 import type { NodeConfig } from "../node-config";
-import { installScript, nodePaths } from "../node-paths";
+import { installScript, nodePaths, operatorCommand, operatorCommandPath } from "../node-paths";
 
 /** Where pg_auto_failover keeps each node's PostgreSQL data and TLS files (on the data volume when there is one). */
 export function failoverPaths(node: { readonly postgres: Pick<NodeConfig["postgres"], "majorVersion"> }) {
@@ -14,6 +14,9 @@ export function failoverPaths(node: { readonly postgres: Pick<NodeConfig["postgr
 
 /** The monitor's failover timing (health checks, unhealthy and demote timeouts), included by its postgresql.conf. */
 export const monitorTimingPath = `${nodePaths.settings}/pgautofailover-monitor.conf`;
+
+/** The operator's planned switchover, on the witness: loses no acknowledged write (estate-switchover.sh). */
+export const switchoverCommand = operatorCommandPath("estate-switchover");
 
 /** The data nodes' replication timeouts that let a cut-off primary demote itself before the monitor promotes. */
 export const fencingConfPath = `${nodePaths.postgresConfD}/40-fencing.conf`;
@@ -57,13 +60,15 @@ function dataNodeFiles(): WriteFile[] {
   ];
 }
 
-/** The monitor's timing, the failover event log (recorder, its timer) and the formation metrics, both read from the monitor. */
+/** The monitor's timing, the failover event log (recorder, its timer), the formation metrics and the switchover command, all read from the monitor. */
 function witnessFiles(): WriteFile[] {
   const unit = (name: string, content: string): WriteFile => ({ path: `/etc/systemd/system/${name}`, content, permissions: "0644" });
   return [
     { path: monitorTimingPath, content: readCloudInitFile("failover/pgautofailover-monitor.conf"), permissions: "0644" },
     installScript("failover/failover-events.sh"),
     installScript("failover/formation-metrics.sh"),
+    installScript("failover/estate-switchover.sh"),
+    operatorCommand("estate-switchover", "estate-switchover.sh"),
     unit(
       "dr-estate-failover-events.service",
       renderTemplate("failover/dr-estate-failover-events.service", { scriptsDirectory: nodePaths.scripts, textfileDirectory: nodePaths.textfileMetrics }),

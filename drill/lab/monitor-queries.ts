@@ -54,15 +54,15 @@ export async function monitorEvents(witness: NodeRuntime, sinceMs: number): Prom
   return out.split("\n").filter(Boolean);
 }
 
-/** Waits until the monitor shows one primary and one secondary, both settled. */
+/** Waits until the monitor shows one primary and one secondary, both settled and healthy (what estate-switchover requires). */
 export async function waitForHealthyFormation(witness: NodeRuntime, seconds: number): Promise<{ primary: DataRole; secondary: DataRole }> {
   return waitFor(
     "a healthy primary/secondary formation",
     seconds,
     async () => {
       const nodes = await monitorNodes(witness);
-      const primary = nodes.find((n) => n.reported === "primary" && n.goal === "primary");
-      const secondary = nodes.find((n) => n.reported === "secondary" && n.goal === "secondary");
+      const primary = nodes.find((n) => n.reported === "primary" && n.goal === "primary" && n.health === 1);
+      const secondary = nodes.find((n) => n.reported === "secondary" && n.goal === "secondary" && n.health === 1);
       return nodes.length === 2 && primary && secondary ? { primary: primary.name as DataRole, secondary: secondary.name as DataRole } : undefined;
     },
     500,

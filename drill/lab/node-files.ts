@@ -27,7 +27,7 @@ export function installFiles(node: NodeRuntime): void {
   for (const name of settings) {
     copy(`${nodePaths.settings}/${name}`, path.join(node.etc, name));
   }
-  const scripts = node.role === "witness" ? ["failover-lib.sh", "monitor-init.sh", "failover-events.sh"] : ["failover-lib.sh", "node-init.sh", "register-with-new-monitor.sh", "healthz-update.sh"];
+  const scripts = node.role === "witness" ? ["failover-lib.sh", "monitor-init.sh", "failover-events.sh", "estate-switchover.sh"] : ["failover-lib.sh", "node-init.sh", "register-with-new-monitor.sh", "healthz-update.sh"];
   for (const name of scripts) {
     copy(`${nodePaths.scripts}/${name}`, path.join(node.lib, name));
   }

@@ -1,5 +1,6 @@
 // The node's own scripts from its #cloud-config, run in its namespace with its paths and ports
-// relocated under the node's folder: the init scripts, healthz-update.sh and failover-events.sh.
+// relocated under the node's folder: the init scripts, healthz-update.sh, failover-events.sh and
+// estate-switchover.sh.
 import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -64,14 +65,22 @@ export const failoverEventsDir = (witness: NodeRuntime) => path.join(witness.dir
 /** Runs the witness's failover-events.sh (record or verify) as its timer would. */
 export async function failoverEvents(witness: NodeRuntime, command: "record" | "verify", file?: string): Promise<{ ok: boolean; output: string; log: string }> {
   const eventsDir = failoverEventsDir(witness);
-  const environment = assignments({ ...scriptEnvironment(witness, witness.port), FAILOVER_EVENTS_DIR: eventsDir });
-  const args = ["netns", "exec", witness.namespace, "env", ...environment, path.join(witness.lib, "failover-events.sh"), command, ...(file ? [file] : [])];
-  const log = path.join(eventsDir, "events.log");
+  const result = await runOnWitness(witness, "failover-events.sh", [command, ...(file ? [file] : [])], { FAILOVER_EVENTS_DIR: eventsDir });
+  return { ...result, log: path.join(eventsDir, "events.log") };
+}
+
+/** Runs the witness's estate-switchover.sh as the operator would. */
+export function switchover(witness: NodeRuntime): Promise<{ ok: boolean; output: string }> {
+  return runOnWitness(witness, "estate-switchover.sh", [], {});
+}
+
+async function runOnWitness(witness: NodeRuntime, script: string, args: string[], extra: Record<string, string>): Promise<{ ok: boolean; output: string }> {
+  const environment = assignments({ ...scriptEnvironment(witness, witness.port), ...extra });
   try {
-    const { stdout, stderr } = await run("ip", args, { timeout: 60_000 });
-    return { ok: true, output: stdout + stderr, log };
+    const { stdout, stderr } = await run("ip", ["netns", "exec", witness.namespace, "env", ...environment, path.join(witness.lib, script), ...args], { timeout: 180_000 });
+    return { ok: true, output: stdout + stderr };
   } catch (error) {
     const e = error as { stdout?: string; stderr?: string; message: string };
-    return { ok: false, output: `${e.stdout ?? ""}${e.stderr ?? e.message}`, log };
+    return { ok: false, output: `${e.stdout ?? ""}${e.stderr ?? e.message}` };
   }
 }

@@ -15,6 +15,11 @@ export const DRILL_PROGRAMS: readonly { readonly program: string; readonly debia
   { program: "psql", debianPackage: `postgresql-client-${PG_MAJOR}` },
   { program: "openssl", debianPackage: "openssl" },
   { program: "curl", debianPackage: "curl" },
+  // The media replication between the data nodes: keys, the receiving sshd, the push and its confinement.
+  { program: "ssh-keygen", debianPackage: "openssh-client" },
+  { program: "sshd", debianPackage: "openssh-server" },
+  { program: "rsync", debianPackage: "rsync" },
+  { program: "rrsync", debianPackage: "rsync" },
 ];
 /** PostgreSQL's server programs, which are not on PATH. */
 const SERVER_PROGRAMS = ["postgres", "pg_ctl", "initdb"];

@@ -38,12 +38,14 @@ import {
   startDrill,
   unplannedFailover,
 } from "./scenarios";
+import { MediaResult, mediaScenario } from "./media";
 
 const log = (line: string) => console.error(`[drill ${new Date().toISOString().slice(11, 19)}] ${line}`);
 
 const reportPath = path.join(__dirname, "..", "drill-report.json");
 
-const scenarioNames = [...Object.keys(repeatableScenarios), FLAKY_WAN, LARGEST_BLACKOUT];
+const MEDIA = "media";
+const scenarioNames = [...Object.keys(repeatableScenarios), FLAKY_WAN, LARGEST_BLACKOUT, MEDIA];
 
 const usage = `usage: sudo npm run drill [-- --scenario NAME --runs N] [--help]
 
@@ -58,7 +60,8 @@ from the clock).
   --scenario NAME   run only NAME (${scenarioNames.join(", ")}), --runs times in one drill,
                     and merge into drill-report.json: min/median/max under "repeated", the
                     flaky WAN's runs under "flaky_wan"; largest-blackout cuts the primary off
-                    for 4, 6, 8... s until one cut changes hands, once, under "largest_blackout"
+                    for 4, 6, 8... s until one cut changes hands, once, under "largest_blackout";
+                    media replicates uploads, fails over and rejoins, once, under "media"
   --runs N          1 to 20 (default 3)`;
 
 async function main(): Promise<number> {
@@ -128,6 +131,12 @@ async function main(): Promise<number> {
     await context.observer.stop();
     return reportLargestBlackout(result);
   }
+  if (scenario === MEDIA) {
+    const result = await mediaScenario(context);
+    await context.writer.stop();
+    await context.observer.stop();
+    return reportMedia(result);
+  }
   if (scenario !== undefined) {
     const repeated = await repeatScenario(context, scenario, runCount);
     await context.writer.stop();
@@ -158,6 +167,8 @@ async function main(): Promise<number> {
   // The rebuilt witness's log holds the reinstall's failover and the failback.
   const eventLog = await failoverLog(context, 2);
   log(`failover log: ${eventLog.entries} entries, chain intact ${eventLog.chain_intact}, ${eventLog.promotions_logged} promotions logged, ${eventLog.promotions_posted} posted`);
+  const media = await mediaScenario(context);
+  log(`media: ok ${media.ok}, small files p99 ${media.small_files.p99_seconds} s, all uploads older than ${media.failover.all_present_older_than_seconds} s on the new primary`);
   await observe(context, "end of drill");
   await context.writer.stop();
   await context.observer.stop();
@@ -190,6 +201,7 @@ async function main(): Promise<number> {
     healthz,
     split_brain: splitBrain,
     failover_log: eventLog,
+    media,
   };
   fs.writeFileSync(reportPath, JSON.stringify(report, null, 2) + "\n");
 
@@ -214,6 +226,7 @@ async function main(): Promise<number> {
     ["primary lost, reinstalled from its seed, failback", yes(reinstalled.ok), `${reinstalled.failover.rto_seconds} s`, reinstalled.failover.lost_transactions + reinstalled.failback.lost_transactions, `standby again after ${reinstalled.seconds_to_secondary} s; failback switchover ${reinstalled.failback.rto_seconds} s, ${reinstalled.failback.lost_transactions} lost`],
     ["/healthz", yes(healthz.ok), "-", "-", `${context.points.filter((p) => p.ok).length}/${context.points.length} observation points: 200 on exactly the writable node`],
     ["failover event log (witness)", yes(eventLog.ok), "-", "-", `${eventLog.entries} entries, chain intact: ${eventLog.chain_intact}; ${eventLog.promotions_logged} promotions logged, ${eventLog.promotions_posted} posted to the webhook; tampered copy rejected: ${eventLog.tampered_copy_rejected}`],
+    ["media (uploads through a failover and a rejoin)", yes(media.ok), "-", "-", mediaNotes(media)],
     ["split brain (observer, every 250 ms)", yes(splitBrain.double_writable === 0), "-", "-", `${splitBrain.double_writable} of ${splitBrain.samples} samples with two writable nodes`],
   ];
   const table = [
@@ -289,6 +302,31 @@ function reportLargestBlackout(result: LargestBlackoutResult): number {
     ].join("\n"),
   );
   return result.largest_ridden_seconds > 0 ? 0 : 1;
+}
+
+function mediaNotes(result: MediaResult): string {
+  const { small_files: small, large_files: large, failover, after_rejoin: rejoined } = result;
+  return `lag p50/p99 ${small.p50_seconds}/${small.p99_seconds} s (${small.count} small), ${large.p50_seconds}/${large.p99_seconds} s (${large.count} large); after the failover every upload older than ${failover.all_present_older_than_seconds} s on ${failover.new_primary}; after the rejoin ${rejoined.arrived}/${rejoined.files} pushed back, ${rejoined.only_on_old_primary_kept}/${rejoined.only_on_old_primary} unpushed kept`;
+}
+
+/** Merges the media figures into drill-report.json under `media` and prints them; fails when a file went missing. */
+function reportMedia(result: MediaResult): number {
+  mergeIntoReport((report) => {
+    report.media = { generated_at: new Date().toISOString(), ...result };
+  });
+  const { small_files: small, large_files: large, failover, after_rejoin: rejoined } = result;
+  console.log(
+    [
+      `\n| media (push every ${result.timer_interval_seconds} s) | result |`,
+      "| --- | --- |",
+      `| ${small.count} files of ${small.bytes_each} B, lag to the standby | p50 ${small.p50_seconds} s, p99 ${small.p99_seconds} s, max ${small.max_seconds} s |`,
+      `| ${large.count} files of ${large.bytes_each / 1024 / 1024} MiB, lag | p50 ${large.p50_seconds} s, p99 ${large.p99_seconds} s, max ${large.max_seconds} s |`,
+      `| after the unplanned failover | ${failover.new_primary} holds ${failover.on_new_primary} of ${failover.acknowledged_before_loss} uploads; all older than ${failover.all_present_older_than_seconds} s |`,
+      `| after the rejoin, ${rejoined.pushed_by} pushes | ${rejoined.arrived} of ${rejoined.files} arrived (max ${rejoined.max_lag_seconds} s); ${rejoined.only_on_old_primary_kept} of ${rejoined.only_on_old_primary} unpushed files kept on the old primary; new primary's files intact: ${rejoined.new_primary_files_intact} |`,
+      `\n${result.ok ? "pass" : "FAIL"}. Report: ${reportPath} (media)`,
+    ].join("\n"),
+  );
+  return result.ok ? 0 : 1;
 }
 
 /** Merges the runs into drill-report.json under `repeated`, prints their table; fails on a lost write or split brain. */

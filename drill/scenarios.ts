@@ -230,13 +230,17 @@ export async function postmasterOnlyKill(context: DrillContext): Promise<Unplann
   };
 }
 
-/** SIGKILL of the primary's keeper tree and postmaster at once: the node is gone (not restarted). */
-export async function unplannedFailover(context: DrillContext): Promise<UnplannedResult> {
+/**
+ * SIGKILL of the primary's keeper tree and postmaster at once: the node is gone (not restarted).
+ * `onLoss` runs right after the kill, for what else dies with the machine (the media scenario's push).
+ */
+export async function unplannedFailover(context: DrillContext, onLoss?: () => void): Promise<UnplannedResult> {
   const { lab, log } = context;
   const before = await lab.waitForHealthyFormation(180);
   await observe(context, "unplanned: before");
   log(`unplanned: kill -9 ${before.primary}'s pg_autoctl process tree and postmaster`);
   const killedAt = await lab.killNode(before.primary);
+  onLoss?.();
   const first = await firstAckOn(context, before.secondary, killedAt, 240);
   log(`unplanned: first write on ${before.secondary} ${seconds(first.t - killedAt)} s after the kill`);
   const end = await settle(context, before.secondary);

@@ -8,6 +8,7 @@ import { exampleNodeConfig } from "../../tools/example-node-config";
 import { makeTestCertificatesFor } from "../../tools/test-certificates";
 import type { ChildProcess } from "node:child_process";
 import { parseServiceUnit, ServiceUnit } from "../service-unit";
+import { makeMediaKeys } from "./media-keys";
 
 export const PG_MAJOR = 15;
 export const DATABASE = "mhc";
@@ -39,6 +40,8 @@ export interface NodeRuntime {
   readonly tlsDir: string;
   readonly healthzDir: string;
   readonly xdg: Record<string, string>;
+  /** The data node's /srv/media, and the sshd host key its peer pins (none on the witness). */
+  readonly media?: { readonly dir: string; readonly hostKeyFile: string };
   readonly document: string;
   readonly unit: ServiceUnit;
   keeper?: ChildProcess;
@@ -51,8 +54,10 @@ export function layOutNodes(id: string, root: string, portBase: number): Record<
     { primary: ADDRESSES.primary, standby: ADDRESSES.standby, witness: ADDRESSES.witness },
     { directory: path.join(root, "ca") },
   );
+  const mediaKeys = makeMediaKeys(path.join(root, "media-keys"));
   const nodes = {} as Record<NodeRole, NodeRuntime>;
   for (const role of ROLES) {
+    const dataRole = role === "witness" ? undefined : role;
     const config = exampleNodeConfig(
       role,
       {
@@ -60,6 +65,7 @@ export function layOutNodes(id: string, root: string, portBase: number): Record<
         peers: { primary: ADDRESSES.primary, standby: ADDRESSES.standby, witness: ADDRESSES.witness },
         // The drill's receiver listens in the witness's namespace: only the witness posts during the drill.
         alertWebhookUrl: `http://127.0.0.1:${ports.webhook}/hooks/dr-estate`,
+        ...(dataRole ? { mediaReplication: mediaKeys[dataRole].settings } : {}),
       },
       certificates[role],
     );
@@ -84,6 +90,7 @@ export function layOutNodes(id: string, root: string, portBase: number): Record<
         XDG_DATA_HOME: path.join(xdgRoot, "data"),
         XDG_RUNTIME_DIR: path.join(xdgRoot, "run"),
       },
+      media: dataRole ? { dir: path.join(dir, "media"), hostKeyFile: mediaKeys[dataRole].hostKeyFile } : undefined,
       document,
       unit: parseServiceUnit(renderedFileOf(document, UNIT_PATH).content),
     };

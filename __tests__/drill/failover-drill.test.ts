@@ -2,45 +2,25 @@
 // `npm run drill`, never asserted here. Three nodes in network namespaces (addresses from
 // 198.51.100.0/24 exist only inside them), built from the rendered cloud-init files, under a write
 // load that records every acknowledged transaction.
-import { DrillLab } from "../../drill/drill-lab";
 import { primaryIsolated } from "../../drill/primary-isolated";
-import { requirePrerequisites } from "../../drill/prerequisites";
 import {
-  DrillContext,
   failoverLog,
   partition,
   plannedSwitchover,
   reinstallAndFailback,
   rejoin,
   splitBrainSamples,
-  startDrill,
   UnplannedResult,
   unplannedFailover,
   witnessRebuild,
 } from "../../drill/scenarios";
+import { drillLabForTests } from "../support/drill-lab";
 
-// The drill's progress on stderr: on a failure, it says what the estate was doing.
-const log = (line: string) => process.stderr.write(`[drill] ${line}\n`);
-let lab: DrillLab;
-let context: DrillContext;
+const drill = drillLabForTests("drill", 0);
 let unplanned: UnplannedResult;
 
-beforeAll(async () => {
-  const portBase = Number(process.env.DRILL_PORT_BASE ?? 47400);
-  await requirePrerequisites(portBase);
-  lab = new DrillLab({ portBase, log });
-  await lab.build();
-  context = await startDrill(lab, log, 100);
-}, 600_000);
-
-afterAll(async () => {
-  await context?.writer.stop();
-  await context?.observer.stop();
-  lab?.cleanup();
-});
-
 test("planned switchover (estate-switchover): the standby becomes the writable primary, no acknowledged transaction is lost, replication is asynchronous again", async () => {
-  const result = await plannedSwitchover(context);
+  const result = await plannedSwitchover(drill.context);
   expect(result.new_primary).not.toBe(result.old_primary);
   expect(result.replication_quorum_after).toEqual({ primary: false, standby: false });
   expect(result.acknowledged).toBeGreaterThan(0);
@@ -50,15 +30,15 @@ test("planned switchover (estate-switchover): the standby becomes the writable p
 }, 600_000);
 
 test("unplanned: after kill -9 of the primary, the standby is promoted and only it accepts writes", async () => {
-  unplanned = await unplannedFailover(context);
+  unplanned = await unplannedFailover(drill.context);
   expect(unplanned.new_primary).not.toBe(unplanned.old_primary);
-  expect(await lab.isWritable(unplanned.new_primary)).toBe(true);
-  expect(await lab.isWritable(unplanned.old_primary)).toBe(false);
+  expect(await drill.context.lab.isWritable(unplanned.new_primary)).toBe(true);
+  expect(await drill.context.lab.isWritable(unplanned.old_primary)).toBe(false);
   expect(unplanned.double_writable_samples).toBe(0);
 }, 600_000);
 
 test("rejoin: the old primary comes back as a standby streaming from the new one, never accepting a write", async () => {
-  const result = await rejoin(context, unplanned.old_primary);
+  const result = await rejoin(drill.context, unplanned.old_primary);
   expect(result.probes).toBeGreaterThan(0);
   expect(result.writes_accepted_on_old_primary).toBe(0);
   expect(result.in_recovery).toBe(true);
@@ -69,7 +49,7 @@ test("rejoin: the old primary comes back as a standby streaming from the new one
 
 test("partition: the standby cut off from the primary (the witness sees both) is not promoted", async () => {
   // Longer than the monitor's unhealthy + demote timeouts (7 s + 6 s): a failover would have happened.
-  const result = await partition(context, 30);
+  const result = await partition(drill.context, 30);
   expect(result.promoted).toBe(false);
   expect(result.samples_not_exactly_the_primary).toBe(0);
   expect(result.primary_acks_last_10s).toBeGreaterThan(0);
@@ -77,7 +57,7 @@ test("partition: the standby cut off from the primary (the witness sees both) is
 }, 600_000);
 
 test("primary isolated: cut off from the witness and the standby, it demotes itself before the standby is promoted", async () => {
-  const result = await primaryIsolated(context, 35);
+  const result = await primaryIsolated(drill.context, 35);
   expect(result.promoted).not.toBe(result.isolated);
   expect(result.fenced_after_seconds).toBeLessThan(result.standby_writable_after_seconds);
   expect(result.acks_on_isolated_primary_after_promotion).toBe(0);
@@ -88,14 +68,14 @@ test("primary isolated: cut off from the witness and the standby, it demotes its
 }, 600_000);
 
 test("witness lost: rebuilt with an empty monitor, both nodes register again and the primary stays", async () => {
-  const result = await witnessRebuild(context);
+  const result = await witnessRebuild(drill.context);
   expect(result.primary_after).toBe(result.primary_before);
   expect(result.lost_transactions).toBe(0);
   expect(result.double_writable_samples).toBe(0);
 }, 900_000);
 
 test("primary lost for good: reinstalled from its seed it joins as a standby, and failback loses nothing", async () => {
-  const result = await reinstallAndFailback(context, "primary");
+  const result = await reinstallAndFailback(drill.context, "primary");
   expect(result.failover.new_primary).toBe("standby");
   expect(result.failover.double_writable_samples).toBe(0);
   expect(result.streaming_from_primary).toBe(true);
@@ -105,8 +85,8 @@ test("primary lost for good: reinstalled from its seed it joins as a standby, an
 }, 900_000);
 
 test("/healthz answered 200 on exactly the writable node at every observation point", () => {
-  expect(context.points.length).toBeGreaterThanOrEqual(8);
-  for (const point of context.points) {
+  expect(drill.context.points.length).toBeGreaterThanOrEqual(8);
+  for (const point of drill.context.points) {
     expect({ label: point.label, writable: point.writable.length, healthz200: point.healthz200 }).toEqual({
       label: point.label,
       writable: 1,
@@ -116,14 +96,14 @@ test("/healthz answered 200 on exactly the writable node at every observation po
 });
 
 test("the observer never saw two writable nodes", () => {
-  const result = splitBrainSamples(context);
+  const result = splitBrainSamples(drill.context);
   expect(result.samples).toBeGreaterThan(100);
   expect(result.double_writable).toBe(0);
 });
 
 test("the rebuilt witness logged its promotions in an intact hash chain, posted them, and rejects a tampered copy", async () => {
   // the reinstall's failover and its failback
-  const result = await failoverLog(context, 2);
+  const result = await failoverLog(drill.context, 2);
   expect(result.chain_intact).toBe(true);
   expect(result.promotions_logged).toBeGreaterThanOrEqual(2);
   expect(result.promotions_posted).toBe(result.promotions_logged);

@@ -2,31 +2,14 @@
 // the witness and between the primary and the standby, and packet loss between the sites, under the
 // write load. Nothing may fail over, and the faults must really have dropped packets. Timings are
 // measured by `npm run drill -- --scenario flaky-wan`, never asserted here.
-import { DrillLab } from "../../drill/drill-lab";
 import { FlakyWanResult, flakyWan } from "../../drill/flaky-wan";
-import { requirePrerequisites } from "../../drill/prerequisites";
-import { DrillContext, startDrill } from "../../drill/scenarios";
+import { drillLabForTests } from "../support/drill-lab";
 
-const log = (line: string) => process.stderr.write(`[flaky-wan] ${line}\n`);
-let lab: DrillLab;
-let context: DrillContext;
 let result: FlakyWanResult;
-
-beforeAll(async () => {
-  // Ten above the failover drill's ports (base+1..3, base+9), so both labs can exist at once.
-  const portBase = Number(process.env.DRILL_PORT_BASE ?? 47400) + 10;
-  await requirePrerequisites(portBase);
-  lab = new DrillLab({ portBase, log });
-  await lab.build();
-  context = await startDrill(lab, log, 100);
+// Ten above the failover drill's ports (base+1..3, base+9), so both labs can exist at once.
+drillLabForTests("flaky-wan", 10, async (context) => {
   result = await flakyWan(context, { seconds: 75, lossPercent: 3, seed: Date.now() % 2 ** 31 });
-  log(JSON.stringify({ ...result, monitor_events: result.monitor_events.length }));
-}, 900_000);
-
-afterAll(async () => {
-  await context?.writer.stop();
-  await context?.observer.stop();
-  lab?.cleanup();
+  process.stderr.write(`[flaky-wan] ${JSON.stringify({ ...result, monitor_events: result.monitor_events.length })}\n`);
 });
 
 test("the faults were applied: blackouts on both links, and the blackout and loss rules dropped packets", () => {

@@ -8,6 +8,7 @@ const leftOut = [
   "/__tests__/drill/failover-drill\\.test\\.ts$", // the failover drill (root, network namespaces, PostgreSQL)
   "/__tests__/drill/flaky-wan\\.test\\.ts$", // the flaky-WAN drill (root, network namespaces, PostgreSQL)
   "/__tests__/drill/media-drill\\.test\\.ts$", // media replication in the drill lab (root, network namespaces, sshd, PostgreSQL)
+  "/__tests__/drill/corruption-drill\\.test\\.ts$", // point-in-time recovery in the drill lab (root, network namespaces, pgBackRest, PostgreSQL)
   "/__tests__/ci/", // the workflows with actionlint and OpenTofu (built tools)
   "/__tests__/deploy/", // plan and apply with OpenTofu (built tools)
   "/__tests__/seed/", // reads state with OpenTofu (built tools)

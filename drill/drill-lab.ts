@@ -18,12 +18,15 @@ import * as queries from "./lab/monitor-queries";
 import { buildNetwork, deleteNamespaces, namespacePids } from "./lab/network";
 import { applySysctl, blankNode, installFiles, testOnlyTuning } from "./lab/node-files";
 import { failoverEvents, failoverEventsDir, healthz, runInit, switchover } from "./lab/node-scripts";
+import { estatePitr, installWalArchiving, pgbackrest } from "./lab/wal-archive";
 import { killAllNow, killNode, nodeProcesses, postmasterPid, removeStaleSocket, startKeeper } from "./lab/processes";
 
 export interface DrillLabOptions {
   /** See labPorts: unix sockets are shared between namespaces, so two labs need different bases. */
   readonly portBase?: number;
   readonly log?: (line: string) => void;
+  /** WAL archiving to pgBackRest on the data nodes (the corruption scenario); off by default. */
+  readonly walArchiving?: boolean;
 }
 
 export class DrillLab {
@@ -34,18 +37,23 @@ export class DrillLab {
   readonly writerPassword = randomBytes(12).toString("hex");
   /** Loopback port of the alert webhook receiver in the witness's namespace. */
   readonly webhookPort: number;
+  /** Loopback port of estate-pitr's isolated copy (its socket only). */
+  readonly pitrPort: number;
   webhook?: LoadProcess;
   private readonly loads = new Set<LoadProcess>();
   private cleaned = false;
   private readonly log: (line: string) => void;
+  private readonly walArchiving: boolean;
 
   constructor(options: DrillLabOptions = {}) {
+    this.walArchiving = options.walArchiving ?? false;
     this.log = options.log ?? ((line) => console.error(`[drill] ${line}`));
     this.root = fs.mkdtempSync(path.join(os.tmpdir(), `${this.id}-`));
     try {
       fs.chmodSync(this.root, 0o755);
       const base = options.portBase ?? DEFAULT_PORT_BASE;
       this.webhookPort = labPorts(base).webhook;
+      this.pitrPort = base + 5;
       this.nodes = layOutNodes(this.id, this.root, base);
     } catch (error) {
       fs.rmSync(this.root, { recursive: true, force: true });
@@ -57,6 +65,9 @@ export class DrillLab {
   async build(): Promise<void> {
     for (const role of ROLES) {
       installFiles(this.nodes[role]);
+    }
+    if (this.walArchiving) {
+      DATA_ROLES.forEach((role) => installWalArchiving(this.nodes[role]));
     }
     await buildNetwork(this.id);
     for (const role of ROLES) {
@@ -165,6 +176,11 @@ export class DrillLab {
     return queries.sql(this.nodes[role], query, database);
   }
 
+  /** SQL in the node's namespace against another PostgreSQL of it (estate-pitr's copy). */
+  sqlOnSocket(role: NodeRole, socketDir: string, port: number, query: string, database = "postgres"): Promise<string> {
+    return queries.sqlOnSocket(this.nodes[role], socketDir, port, query, database);
+  }
+
   monitorSql(query: string): Promise<string> {
     return queries.monitorSql(this.nodes.witness, query);
   }
@@ -227,6 +243,16 @@ export class DrillLab {
 
   failoverEvents(command: "record" | "verify", file?: string): Promise<{ ok: boolean; output: string; log: string }> {
     return failoverEvents(this.nodes.witness, command, file);
+  }
+
+  /** pgBackRest on a data node (a lab built with walArchiving). */
+  pgbackrest(role: DataRole, ...args: string[]): Promise<string> {
+    return pgbackrest(this.nodes[role], ...args);
+  }
+
+  /** estate-pitr on a data node, its copy on port base+5 (a lab built with walArchiving). */
+  estatePitr(role: DataRole, ...args: string[]): Promise<{ ok: boolean; stdout: string; stderr: string }> {
+    return estatePitr(this.nodes[role], this.pitrPort, ...args);
   }
 
   /** The operator's planned switchover: the witness's estate-switchover.sh. */

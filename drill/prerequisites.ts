@@ -1,5 +1,5 @@
 // What the drill needs before it builds anything: root, the programs of the Debian packages it runs
-// (the drill starts no pgBackRest, NATS or NGINX: only what is listed here), and its ports free.
+// (the drill starts no NATS or NGINX: only what is listed here), and its ports free.
 // Every problem is reported at once, with the package to install or the port that is taken.
 import * as fs from "node:fs";
 import * as net from "node:net";
@@ -20,6 +20,8 @@ export const DRILL_PROGRAMS: readonly { readonly program: string; readonly debia
   { program: "sshd", debianPackage: "openssh-server" },
   { program: "rsync", debianPackage: "rsync" },
   { program: "rrsync", debianPackage: "rsync" },
+  // The corruption scenario's WAL archive and point-in-time recovery.
+  { program: "pgbackrest", debianPackage: "pgbackrest" },
 ];
 /** PostgreSQL's server programs, which are not on PATH. */
 const SERVER_PROGRAMS = ["postgres", "pg_ctl", "initdb"];

@@ -39,13 +39,15 @@ import {
   unplannedFailover,
 } from "./scenarios";
 import { MediaResult, mediaScenario } from "./media";
+import { CorruptionResult, corruption } from "./corruption";
 
 const log = (line: string) => console.error(`[drill ${new Date().toISOString().slice(11, 19)}] ${line}`);
 
 const reportPath = path.join(__dirname, "..", "drill-report.json");
 
 const MEDIA = "media";
-const scenarioNames = [...Object.keys(repeatableScenarios), FLAKY_WAN, LARGEST_BLACKOUT, MEDIA];
+const CORRUPTION = "corruption";
+const scenarioNames = [...Object.keys(repeatableScenarios), FLAKY_WAN, LARGEST_BLACKOUT, MEDIA, CORRUPTION];
 
 const usage = `usage: sudo npm run drill [-- --scenario NAME --runs N] [--help]
 
@@ -61,7 +63,9 @@ from the clock).
                     and merge into drill-report.json: min/median/max under "repeated", the
                     flaky WAN's runs under "flaky_wan"; largest-blackout cuts the primary off
                     for 4, 6, 8... s until one cut changes hands, once, under "largest_blackout";
-                    media replicates uploads, fails over and rejoins, once, under "media"
+                    media replicates uploads, fails over and rejoins, once, under "media";
+                    corruption (WAL archived to pgBackRest) wrecks a table and restores to just
+                    before with estate-pitr, once, under "corruption"
   --runs N          1 to 20 (default 3)`;
 
 async function main(): Promise<number> {
@@ -97,7 +101,7 @@ async function main(): Promise<number> {
   }
   const writeRate = Number(process.env.DRILL_WRITE_RATE ?? 100);
   const holdSeconds = Number(process.env.DRILL_PARTITION_SECONDS ?? 65);
-  const lab = new DrillLab({ portBase, log });
+  const lab = new DrillLab({ portBase, log, walArchiving: scenario === CORRUPTION });
   const cleanup = () => lab.cleanup(process.env.DRILL_KEEP === "1");
   process.on("exit", cleanup);
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
@@ -130,6 +134,12 @@ async function main(): Promise<number> {
     await context.writer.stop();
     await context.observer.stop();
     return reportLargestBlackout(result);
+  }
+  if (scenario === CORRUPTION) {
+    const result = await corruption(context);
+    await context.writer.stop();
+    await context.observer.stop();
+    return reportCorruption(result);
   }
   if (scenario === MEDIA) {
     const result = await mediaScenario(context);
@@ -304,29 +314,44 @@ function reportLargestBlackout(result: LargestBlackoutResult): number {
   return result.largest_ridden_seconds > 0 ? 0 : 1;
 }
 
+/** The point-in-time recovery, under `corruption`; fails on a row missing in the copy or damage in it. */
+function reportCorruption(result: CorruptionResult): number {
+  return reportOnce("corruption", "corruption (table wrecked at T, restored to T - 1 s)", result, [
+    ["full backup before the damage", `${result.backup_seconds} s`],
+    [`estate-pitr restore to ${result.target}`, `${result.restore_seconds} s (${result.report["backup set"] ?? "?"}, WAL to ${result.report["WAL replayed to"] ?? "?"})`],
+    ["rows acknowledged before the target", `${result.acknowledged_before_target}, ${result.missing_in_copy} missing in the copy (${result.rows_in_copy} rows in it)`],
+    ["damage in the copy", `${result.damaged_rows_in_copy} rewritten rows, ${result.rows_after_wreck_in_copy} rows written after T; the standby had the damage too: ${result.standby_wrecked_too}`],
+  ]);
+}
+
+/** Merges a scenario run once into drill-report.json under `key`, prints its table and the verdict. */
+function reportOnce(key: string, title: string, result: { readonly ok: boolean }, rows: readonly [string, string][]): number {
+  mergeIntoReport((report) => {
+    report[key] = { generated_at: new Date().toISOString(), ...result };
+  });
+  console.log(
+    [`\n| ${title} | result |`, "| --- | --- |", ...rows.map(([what, value]) => `| ${what} | ${value} |`), `\n${result.ok ? "pass" : "FAIL"}. Report: ${reportPath} (${key})`].join("\n"),
+  );
+  return result.ok ? 0 : 1;
+}
+
 function mediaNotes(result: MediaResult): string {
   const { small_files: small, large_files: large, failover, after_rejoin: rejoined } = result;
   return `lag p50/p99 ${small.p50_seconds}/${small.p99_seconds} s (${small.count} small), ${large.p50_seconds}/${large.p99_seconds} s (${large.count} large); after the failover every upload older than ${failover.all_present_older_than_seconds} s on ${failover.new_primary}; after the rejoin ${rejoined.arrived}/${rejoined.files} pushed back, ${rejoined.only_on_old_primary_kept}/${rejoined.only_on_old_primary} unpushed kept`;
 }
 
-/** Merges the media figures into drill-report.json under `media` and prints them; fails when a file went missing. */
+/** The media figures, under `media`; fails when a file went missing. */
 function reportMedia(result: MediaResult): number {
-  mergeIntoReport((report) => {
-    report.media = { generated_at: new Date().toISOString(), ...result };
-  });
   const { small_files: small, large_files: large, failover, after_rejoin: rejoined } = result;
-  console.log(
+  return reportOnce("media", `media (push every ${result.timer_interval_seconds} s)`, result, [
+    [`${small.count} files of ${small.bytes_each} B, lag to the standby`, `p50 ${small.p50_seconds} s, p99 ${small.p99_seconds} s, max ${small.max_seconds} s`],
+    [`${large.count} files of ${large.bytes_each / 1024 / 1024} MiB, lag`, `p50 ${large.p50_seconds} s, p99 ${large.p99_seconds} s, max ${large.max_seconds} s`],
+    ["after the unplanned failover", `${failover.new_primary} holds ${failover.on_new_primary} of ${failover.acknowledged_before_loss} uploads; all older than ${failover.all_present_older_than_seconds} s`],
     [
-      `\n| media (push every ${result.timer_interval_seconds} s) | result |`,
-      "| --- | --- |",
-      `| ${small.count} files of ${small.bytes_each} B, lag to the standby | p50 ${small.p50_seconds} s, p99 ${small.p99_seconds} s, max ${small.max_seconds} s |`,
-      `| ${large.count} files of ${large.bytes_each / 1024 / 1024} MiB, lag | p50 ${large.p50_seconds} s, p99 ${large.p99_seconds} s, max ${large.max_seconds} s |`,
-      `| after the unplanned failover | ${failover.new_primary} holds ${failover.on_new_primary} of ${failover.acknowledged_before_loss} uploads; all older than ${failover.all_present_older_than_seconds} s |`,
-      `| after the rejoin, ${rejoined.pushed_by} pushes | ${rejoined.arrived} of ${rejoined.files} arrived (max ${rejoined.max_lag_seconds} s); ${rejoined.only_on_old_primary_kept} of ${rejoined.only_on_old_primary} unpushed files kept on the old primary; new primary's files intact: ${rejoined.new_primary_files_intact} |`,
-      `\n${result.ok ? "pass" : "FAIL"}. Report: ${reportPath} (media)`,
-    ].join("\n"),
-  );
-  return result.ok ? 0 : 1;
+      `after the rejoin, ${rejoined.pushed_by} pushes`,
+      `${rejoined.arrived} of ${rejoined.files} arrived (max ${rejoined.max_lag_seconds} s); ${rejoined.only_on_old_primary_kept} of ${rejoined.only_on_old_primary} unpushed files kept on the old primary; new primary's files intact: ${rejoined.new_primary_files_intact}`,
+    ],
+  ]);
 }
 
 /** Merges the runs into drill-report.json under `repeated`, prints their table; fails on a lost write or split brain. */

@@ -9,13 +9,18 @@ import { DrillContext, startDrill } from "../../drill/scenarios";
  * several files' labs can exist at once; the drill's progress goes to stderr prefixed with `name`,
  * so a failure says what the estate was doing.
  */
-export function drillLabForTests(name: string, portOffset: number, prepare: (context: DrillContext) => Promise<void> = async () => {}): { readonly context: DrillContext } {
+export function drillLabForTests(
+  name: string,
+  portOffset: number,
+  prepare: (context: DrillContext) => Promise<void> = async () => {},
+  options: { readonly walArchiving?: boolean } = {},
+): { readonly context: DrillContext } {
   const log = (line: string) => process.stderr.write(`[${name}] ${line}\n`);
   const state: { lab?: DrillLab; context?: DrillContext } = {};
   beforeAll(async () => {
     const portBase = Number(process.env.DRILL_PORT_BASE ?? 47400) + portOffset;
     await requirePrerequisites(portBase);
-    state.lab = new DrillLab({ portBase, log });
+    state.lab = new DrillLab({ portBase, log, ...options });
     await state.lab.build();
     state.context = await startDrill(state.lab, log, 100);
     await prepare(state.context);

@@ -16,10 +16,15 @@ export interface MonitorNode {
   readonly reportAge: number;
 }
 
-export async function sql(node: NodeRuntime, query: string, database = "postgres"): Promise<string> {
+export function sql(node: NodeRuntime, query: string, database = "postgres"): Promise<string> {
+  return sqlOnSocket(node, SOCKET_DIR, node.port, query, database);
+}
+
+/** SQL in the node's namespace against the PostgreSQL whose socket is in `socketDir` on `port`. */
+export async function sqlOnSocket(node: NodeRuntime, socketDir: string, port: number, query: string, database = "postgres"): Promise<string> {
   const { stdout } = await run(
     "ip",
-    ["netns", "exec", node.namespace, "runuser", "-u", "postgres", "--", "psql", "-X", "-h", SOCKET_DIR, "-p", String(node.port), "-d", database, "-v", "ON_ERROR_STOP=1", "-AtqF", "|", "-c", query],
+    ["netns", "exec", node.namespace, "runuser", "-u", "postgres", "--", "psql", "-X", "-h", socketDir, "-p", String(port), "-d", database, "-v", "ON_ERROR_STOP=1", "-AtqF", "|", "-c", query],
     { timeout: 15_000, env: { ...process.env, PGCONNECT_TIMEOUT: "3" }, maxBuffer: 64 * 1024 * 1024 },
   );
   return stdout.trim();

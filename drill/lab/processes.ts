@@ -6,6 +6,7 @@ import * as path from "node:path";
 import { failoverPaths } from "../../cloud-init/pieces/failover";
 import { waitFor } from "../../tools/wait";
 import { NodeRuntime, PG_MAJOR, SOCKET_DIR } from "./layout";
+import { walArchivePaths } from "./wal-archive";
 
 /**
  * How the rendered unit runs its command in the node: its User= and Environment= (server paths
@@ -22,6 +23,8 @@ function asUnit(node: NodeRuntime): { prefix: string[]; relocate: (value: string
     LOGNAME: user,
     ...Object.fromEntries(Object.entries(node.unit.environment).map(([k, v]) => [k, relocate(v)])),
     ...node.xdg,
+    // The corruption scenario's lab archives WAL: archive_command finds the node's relocated config.
+    ...(fs.existsSync(walArchivePaths(node).config) ? { PGBACKREST_CONFIG: walArchivePaths(node).config } : {}),
   };
   const prefix = ["netns", "exec", node.namespace, "runuser", "-u", user, "--", "env", "-i", ...Object.entries(environment).map(([k, v]) => `${k}=${v}`)];
   return { prefix, relocate };

@@ -2,10 +2,13 @@
 // the write load a table is wrecked at time T (the intruder's UPDATE and DELETE, which streaming
 // replication copies to the standby at once); the shipped estate-pitr restores the primary's cluster
 // as it was at T minus one second into an isolated copy. Every row acknowledged before that target
-// must be in the copy and none of the damage. The live cluster stays as it is (the runbook's next
-// step, promote and re-seed, is the operator's decision).
+// must be in the copy and none of the damage. Then the runbook's copy-back: the copy promoted, the
+// table dumped from it and restored into the live primary, from which the standby streams it.
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { sleep, waitFor } from "../tools/wait";
-import { DATABASE } from "./lab/layout";
+import { DATABASE, DataRole, SOCKET_DIR } from "./lab/layout";
 import { pitrCopyDir } from "./lab/wal-archive";
 import { acks, DrillContext, seconds } from "./scenarios";
 
@@ -24,6 +27,10 @@ export interface CorruptionResult {
   readonly damaged_rows_in_copy: number;
   readonly rows_after_wreck_in_copy: number;
   readonly standby_wrecked_too: boolean;
+  /** The runbook's copy-back: pg_dump of the table from the promoted copy, the wrecked one moved aside, pg_restore. */
+  readonly copy_back_seconds: number;
+  /** Every row acknowledged before the target back in the live table, without the damage, on each node. */
+  readonly table_restored_on: { readonly primary: boolean; readonly standby: boolean };
 }
 
 const pgTime = (ms: number) => `${new Date(ms).toISOString().replace("T", " ").replace(/\.\d+Z$/, "")}+00`;
@@ -68,6 +75,32 @@ export async function corruption(context: DrillContext): Promise<CorruptionResul
   const before = acks(writer, 0, targetMs).map((e) => e.id as number);
   const afterWreck = acks(writer, wreckedAt).map((e) => e.id as number).filter((id) => ids.has(id)).length;
   const missing = before.filter((id) => !ids.has(id)).length;
+
+  // The runbook's next steps: promote the copy, and bring the good table back into the live primary
+  // (the standby receives it by streaming).
+  log("corruption: estate-pitr promote, then the table copied back into the live primary");
+  const promoted = await lab.estatePitr(primary, "promote");
+  if (!promoted.ok) {
+    throw new Error(`corruption: estate-pitr promote failed:\n${promoted.stderr}`);
+  }
+  const copyBackStarted = Date.now();
+  const dumpDir = path.join(lab.nodes[primary].dir, "copy-back");
+  fs.mkdirSync(dumpDir, { recursive: true, mode: 0o700 });
+  execFileSync("chown", ["postgres:postgres", dumpDir]);
+  const dump = path.join(dumpDir, "drill_writes.dump");
+  await lab.asPostgres(primary, "pg_dump", "-h", `${pitrCopyDir(lab.nodes[primary])}/socket`, "-p", String(lab.pitrPort), "-d", DATABASE, "-Fc", "-t", "public.drill_writes", "-f", dump);
+  // Set aside in a schema of its own: a renamed table keeps its index names, and the restored
+  // table's primary key would collide with them.
+  await lab.sql(primary, "create schema if not exists wrecked; alter table public.drill_writes set schema wrecked", DATABASE);
+  await lab.asPostgres(primary, "pg_restore", "-h", SOCKET_DIR, "-p", String(lab.nodes[primary].port), "-d", DATABASE, dump);
+  const copyBackSeconds = seconds(Date.now() - copyBackStarted);
+  await sleep(2_000);
+  const backIn = async (role: DataRole) => {
+    const live = new Set((await lab.sql(role, "select id from drill_writes", DATABASE)).split("\n").filter(Boolean).map(Number));
+    const damage = Number(await lab.sql(role, "select count(*) from drill_writes where node = 'encrypted by the intruder'", DATABASE));
+    return before.every((id) => live.has(id)) && damage === 0;
+  };
+  const restoredLive = { primary: await backIn(primary), standby: await backIn(secondary) };
   const discarded = await lab.estatePitr(primary, "discard");
   if (!discarded.ok) {
     throw new Error(`corruption: estate-pitr discard failed:\n${discarded.stderr}`);
@@ -75,7 +108,7 @@ export async function corruption(context: DrillContext): Promise<CorruptionResul
   // The live table is wrecked on purpose: later checks count only what is acknowledged from here.
   context.accountedUntil = Date.now();
   return {
-    ok: missing === 0 && damaged === 0 && afterWreck === 0 && before.length > 0,
+    ok: missing === 0 && damaged === 0 && afterWreck === 0 && before.length > 0 && restoredLive.primary && restoredLive.standby,
     backup_seconds: backupSeconds,
     wrecked_at: new Date(wreckedAt).toISOString(),
     target,
@@ -87,5 +120,7 @@ export async function corruption(context: DrillContext): Promise<CorruptionResul
     damaged_rows_in_copy: damaged,
     rows_after_wreck_in_copy: afterWreck,
     standby_wrecked_too: standbyWrecked,
+    copy_back_seconds: copyBackSeconds,
+    table_restored_on: restoredLive,
   };
 }

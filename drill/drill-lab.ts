@@ -176,6 +176,11 @@ export class DrillLab {
     return queries.sql(this.nodes[role], query, database);
   }
 
+  /** A PostgreSQL client program (pg_dump, pg_restore) in the node's namespace, as postgres. */
+  asPostgres(role: NodeRole, program: string, ...args: string[]): Promise<string> {
+    return queries.asPostgres(this.nodes[role], program, ...args);
+  }
+
   /** SQL in the node's namespace against another PostgreSQL of it (estate-pitr's copy). */
   sqlOnSocket(role: NodeRole, socketDir: string, port: number, query: string, database = "postgres"): Promise<string> {
     return queries.sqlOnSocket(this.nodes[role], socketDir, port, query, database);

@@ -321,6 +321,7 @@ function reportCorruption(result: CorruptionResult): number {
     [`estate-pitr restore to ${result.target}`, `${result.restore_seconds} s (${result.report["backup set"] ?? "?"}, WAL to ${result.report["WAL replayed to"] ?? "?"})`],
     ["rows acknowledged before the target", `${result.acknowledged_before_target}, ${result.missing_in_copy} missing in the copy (${result.rows_in_copy} rows in it)`],
     ["damage in the copy", `${result.damaged_rows_in_copy} rewritten rows, ${result.rows_after_wreck_in_copy} rows written after T; the standby had the damage too: ${result.standby_wrecked_too}`],
+    ["the table copied back into the live primary", `${result.copy_back_seconds} s; every row back, no damage: primary ${result.table_restored_on.primary}, standby ${result.table_restored_on.standby}`],
   ]);
 }
 

@@ -29,3 +29,7 @@ test("the copy restored to one second before the damage holds every row acknowle
   expect(result.report.target).toBe(`time ${result.target}`);
   expect(result.ok).toBe(true);
 });
+
+test("the runbook's copy-back (promote the copy, dump the table, move the wrecked one aside, restore) brings every row back on the primary and, by streaming, on the standby", () => {
+  expect(result.table_restored_on).toEqual({ primary: true, standby: true });
+});

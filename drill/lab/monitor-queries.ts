@@ -20,6 +20,12 @@ export function sql(node: NodeRuntime, query: string, database = "postgres"): Pr
   return sqlOnSocket(node, SOCKET_DIR, node.port, query, database);
 }
 
+/** A PostgreSQL client program in the node's namespace, as postgres; its stdout. */
+export async function asPostgres(node: NodeRuntime, program: string, ...args: string[]): Promise<string> {
+  const { stdout } = await run("ip", ["netns", "exec", node.namespace, "runuser", "-u", "postgres", "--", program, ...args], { timeout: 300_000, maxBuffer: 64 * 1024 * 1024 });
+  return stdout;
+}
+
 /** SQL in the node's namespace against the PostgreSQL whose socket is in `socketDir` on `port`. */
 export async function sqlOnSocket(node: NodeRuntime, socketDir: string, port: number, query: string, database = "postgres"): Promise<string> {
   const { stdout } = await run(

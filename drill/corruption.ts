@@ -51,7 +51,8 @@ export async function corruption(context: DrillContext): Promise<CorruptionResul
   await sleep(3_000);
   const standbyWrecked = (await lab.sql(secondary, "select count(*) from drill_writes where node = 'encrypted by the intruder'", DATABASE)) !== "0";
   // The segment holding T must be in the archive before the restore can reach T.
-  const segment = await lab.sql(primary, "select pg_walfile_name(pg_current_wal_lsn()) from (select pg_switch_wal()) s");
+  // pg_switch_wal returns the end of the segment it closed (plus one): that segment's name.
+  const segment = await lab.sql(primary, "select pg_walfile_name(pg_switch_wal())");
   await waitFor("the WAL segment with the damage in the archive", 120, async () => {
     const archived = await lab.sql(primary, "select coalesce(last_archived_wal, '') from pg_stat_archiver");
     return archived >= segment ? true : undefined;

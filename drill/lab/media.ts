@@ -10,6 +10,8 @@ import { nodePaths } from "../../cloud-init/node-paths";
 import { mediaReplicationPaths } from "../../cloud-init/pieces/media-replication";
 import { sleep } from "../../tools/wait";
 import { NodeRuntime, SOCKET_DIR } from "./layout";
+import { copyRenderedFile } from "./node-files";
+import { assignments } from "./node-scripts";
 
 const timerPath = "/etc/systemd/system/dr-estate-media-replication.timer";
 
@@ -43,11 +45,7 @@ export class MediaNode {
 
   private install(hostKeyFile: string): void {
     const { node } = this;
-    const copy = (from: string, to: string) => {
-      const file = renderedFileOf(node.document, from);
-      fs.writeFileSync(to, file.content, { mode: file.mode });
-      fs.chmodSync(to, file.mode);
-    };
+    const copy = (from: string, to: string) => copyRenderedFile(node, from, to);
     fs.mkdirSync(this.dir, { recursive: true, mode: 0o755 });
     fs.mkdirSync(this.replicationDir, { recursive: true, mode: 0o700 });
     for (const name of ["id_ed25519", "known_hosts", "peer.env"]) {
@@ -119,7 +117,7 @@ export class MediaNode {
   }
 
   private environment(): string[] {
-    const environment = {
+    return assignments({
       DR_ESTATE_ETC: this.node.etc,
       TEXTFILE_DIR: path.join(this.node.dir, "textfile"),
       MEDIA_DIR: this.dir,
@@ -127,7 +125,6 @@ export class MediaNode {
       MEDIA_PEER_USER: "root",
       PGHOST: SOCKET_DIR,
       PGPORT: String(this.node.port),
-    };
-    return Object.entries(environment).map(([name, value]) => `${name}=${value}`);
+    });
   }
 }

@@ -8,16 +8,19 @@ import { nodePaths } from "../../cloud-init/node-paths";
 import { fencingConfPath, monitorTimingPath, replicationSysctlPath } from "../../cloud-init/pieces/failover";
 import { ADDRESSES, DATABASE, NodeRuntime } from "./layout";
 
+/** The file the node's #cloud-config writes at `from`, written at `to` with its mode (folders made). */
+export function copyRenderedFile(node: NodeRuntime, from: string, to: string): void {
+  const file = renderedFileOf(node.document, from);
+  fs.mkdirSync(path.dirname(to), { recursive: true, mode: 0o755 });
+  fs.writeFileSync(to, file.content, { mode: file.mode });
+  fs.chmodSync(to, file.mode);
+}
+
 export function installFiles(node: NodeRuntime): void {
   fs.mkdirSync(path.join(node.etc, "tls"), { recursive: true, mode: 0o755 });
   fs.mkdirSync(node.lib, { recursive: true, mode: 0o755 });
   fs.chmodSync(node.dir, 0o755);
-  const copy = (from: string, to: string) => {
-    const file = renderedFileOf(node.document, from);
-    fs.mkdirSync(path.dirname(to), { recursive: true, mode: 0o755 });
-    fs.writeFileSync(to, file.content, { mode: file.mode });
-    fs.chmodSync(to, file.mode);
-  };
+  const copy = (from: string, to: string) => copyRenderedFile(node, from, to);
   const settings = ["estate.env", "secrets.env", "tls/ca.crt", "tls/node.crt", "tls/node.key"];
   if (node.role === "witness") {
     settings.push(path.basename(monitorTimingPath));

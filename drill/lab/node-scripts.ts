@@ -22,7 +22,8 @@ function scriptEnvironment(node: NodeRuntime, monitorPort: number): Record<strin
   };
 }
 
-const assignments = (environment: Record<string, string>) => Object.entries(environment).map(([k, v]) => `${k}=${v}`);
+/** NAME=value words for `env`. */
+export const assignments = (environment: Record<string, string>) => Object.entries(environment).map(([k, v]) => `${k}=${v}`);
 
 /** Runs an init script of the node (its stderr kept in <script>.log); throws with its last lines. */
 export async function runInit(node: NodeRuntime, script: string, monitorPort: number): Promise<void> {

@@ -6,6 +6,7 @@ import * as path from "node:path";
 import { failoverPaths } from "../../cloud-init/pieces/failover";
 import { waitFor } from "../../tools/wait";
 import { NodeRuntime, PG_MAJOR, SOCKET_DIR } from "./layout";
+import { assignments } from "./node-scripts";
 import { walArchivePaths } from "./wal-archive";
 
 /**
@@ -26,7 +27,7 @@ function asUnit(node: NodeRuntime): { prefix: string[]; relocate: (value: string
     // The corruption scenario's lab archives WAL: archive_command finds the node's relocated config.
     ...(fs.existsSync(walArchivePaths(node).config) ? { PGBACKREST_CONFIG: walArchivePaths(node).config } : {}),
   };
-  const prefix = ["netns", "exec", node.namespace, "runuser", "-u", user, "--", "env", "-i", ...Object.entries(environment).map(([k, v]) => `${k}=${v}`)];
+  const prefix = ["netns", "exec", node.namespace, "runuser", "-u", user, "--", "env", "-i", ...assignments(environment)];
   return { prefix, relocate };
 }
 

@@ -8,6 +8,8 @@ import { promisify } from "node:util";
 import { renderedFileOf } from "../../cloud-init/cloud-config";
 import { nodePaths } from "../../cloud-init/node-paths";
 import { NodeRuntime, SOCKET_DIR } from "./layout";
+import { copyRenderedFile } from "./node-files";
+import { assignments } from "./node-scripts";
 
 /** Where a data node's pgBackRest keeps its configuration, repository and working files in the lab. */
 export function walArchivePaths(node: NodeRuntime) {
@@ -40,11 +42,9 @@ export function installWalArchiving(node: NodeRuntime): void {
   }
   fs.writeFileSync(paths.config, config, { mode: 0o644 });
   const archiving = "postgresql.conf.d/50-wal-archiving.conf";
-  fs.mkdirSync(path.join(node.etc, "postgresql.conf.d"), { recursive: true, mode: 0o755 });
-  fs.writeFileSync(path.join(node.etc, archiving), renderedFileOf(node.document, `${nodePaths.settings}/${archiving}`).content, { mode: 0o644 });
+  copyRenderedFile(node, `${nodePaths.settings}/${archiving}`, path.join(node.etc, archiving));
   for (const name of ["backup-lib.sh", "estate-pitr.sh"]) {
-    const file = renderedFileOf(node.document, `${nodePaths.scripts}/${name}`);
-    fs.writeFileSync(path.join(node.lib, name), file.content, { mode: file.mode });
+    copyRenderedFile(node, `${nodePaths.scripts}/${name}`, path.join(node.lib, name));
   }
 }
 
@@ -79,7 +79,7 @@ export async function estatePitr(node: NodeRuntime, port: number, ...args: strin
     PITR_PORT: String(port),
   };
   try {
-    const { stdout, stderr } = await run("ip", ["netns", "exec", node.namespace, "env", ...Object.entries(environment).map(([k, v]) => `${k}=${v}`), path.join(node.lib, "estate-pitr.sh"), ...args], {
+    const { stdout, stderr } = await run("ip", ["netns", "exec", node.namespace, "env", ...assignments(environment), path.join(node.lib, "estate-pitr.sh"), ...args], {
       timeout: 600_000,
       maxBuffer: 16 * 1024 * 1024,
     });

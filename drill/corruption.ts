@@ -33,6 +33,15 @@ export interface CorruptionResult {
   readonly table_restored_on: { readonly primary: boolean; readonly standby: boolean };
 }
 
+const intruderMark = "encrypted by the intruder";
+
+/** The ids in drill_writes and how many rows carry the intruder's mark, as `query` (one server) answers. */
+async function tableState(query: (sql: string) => Promise<string>): Promise<{ ids: Set<number>; damaged: number }> {
+  const ids = new Set((await query("select id from drill_writes")).split("\n").filter(Boolean).map(Number));
+  const damaged = Number(await query(`select count(*) from drill_writes where node = '${intruderMark}'`));
+  return { ids, damaged };
+}
+
 const pgTime = (ms: number) => `${new Date(ms).toISOString().replace("T", " ").replace(/\.\d+Z$/, "")}+00`;
 
 export async function corruption(context: DrillContext): Promise<CorruptionResult> {
@@ -47,9 +56,9 @@ export async function corruption(context: DrillContext): Promise<CorruptionResul
   await sleep(10_000);
   const wreckedAt = Date.now();
   log(`corruption: the intruder rewrites and deletes drill_writes on ${primary}`);
-  await lab.sql(primary, "begin; update drill_writes set node = 'encrypted by the intruder'; delete from drill_writes where id % 3 = 0; commit", DATABASE);
+  await lab.sql(primary, `begin; update drill_writes set node = '${intruderMark}'; delete from drill_writes where id % 3 = 0; commit`, DATABASE);
   await sleep(3_000);
-  const standbyWrecked = (await lab.sql(secondary, "select count(*) from drill_writes where node = 'encrypted by the intruder'", DATABASE)) !== "0";
+  const standbyWrecked = (await tableState((sql) => lab.sql(secondary, sql, DATABASE))).damaged > 0;
   // The segment holding T must be in the archive before the restore can reach T.
   // pg_switch_wal returns the end of the segment it closed (plus one): that segment's name.
   const segment = await lab.sql(primary, "select pg_walfile_name(pg_switch_wal())");
@@ -71,8 +80,7 @@ export async function corruption(context: DrillContext): Promise<CorruptionResul
     restored.stdout.trim().split("\n").map((line) => [line.slice(0, line.indexOf(": ")), line.slice(line.indexOf(": ") + 2)]),
   );
   const copy = (sql: string) => lab.sqlOnSocket(primary, `${pitrCopyDir(lab.nodes[primary])}/socket`, lab.pitrPort, sql, DATABASE);
-  const ids = new Set((await copy("select id from drill_writes")).split("\n").filter(Boolean).map(Number));
-  const damaged = Number(await copy("select count(*) from drill_writes where node = 'encrypted by the intruder'"));
+  const { ids, damaged } = await tableState(copy);
   const before = acks(writer, 0, targetMs).map((e) => e.id as number);
   const afterWreck = acks(writer, wreckedAt).map((e) => e.id as number).filter((id) => ids.has(id)).length;
   const missing = before.filter((id) => !ids.has(id)).length;
@@ -97,9 +105,8 @@ export async function corruption(context: DrillContext): Promise<CorruptionResul
   const copyBackSeconds = seconds(Date.now() - copyBackStarted);
   await sleep(2_000);
   const backIn = async (role: DataRole) => {
-    const live = new Set((await lab.sql(role, "select id from drill_writes", DATABASE)).split("\n").filter(Boolean).map(Number));
-    const damage = Number(await lab.sql(role, "select count(*) from drill_writes where node = 'encrypted by the intruder'", DATABASE));
-    return before.every((id) => live.has(id)) && damage === 0;
+    const live = await tableState((sql) => lab.sql(role, sql, DATABASE));
+    return before.every((id) => live.ids.has(id)) && live.damaged === 0;
   };
   const restoredLive = { primary: await backIn(primary), standby: await backIn(secondary) };
   const discarded = await lab.estatePitr(primary, "discard");

@@ -124,34 +124,19 @@ async function main(): Promise<number> {
     if (flaky.seconds === 0) {
       throw new Error("--scenario flaky-wan with DRILL_FLAKY_WAN_SECONDS=0 has nothing to run");
     }
-    const runs = await repeatFlakyWan(context, runCount, flaky);
-    await context.writer.stop();
-    await context.observer.stop();
-    return reportFlakyWan(runs);
+    return runAlone(context, (c) => repeatFlakyWan(c, runCount, flaky), reportFlakyWan);
   }
   if (scenario === LARGEST_BLACKOUT) {
-    const result = await largestBlackout(context);
-    await context.writer.stop();
-    await context.observer.stop();
-    return reportLargestBlackout(result);
+    return runAlone(context, largestBlackout, reportLargestBlackout);
   }
   if (scenario === CORRUPTION) {
-    const result = await corruption(context);
-    await context.writer.stop();
-    await context.observer.stop();
-    return reportCorruption(result);
+    return runAlone(context, corruption, reportCorruption);
   }
   if (scenario === MEDIA) {
-    const result = await mediaScenario(context);
-    await context.writer.stop();
-    await context.observer.stop();
-    return reportMedia(result);
+    return runAlone(context, mediaScenario, reportMedia);
   }
   if (scenario !== undefined) {
-    const repeated = await repeatScenario(context, scenario, runCount);
-    await context.writer.stop();
-    await context.observer.stop();
-    return reportRepeated(repeated);
+    return runAlone(context, (c) => repeatScenario(c, scenario, runCount), reportRepeated);
   }
 
   const planned = await plannedSwitchover(context);
@@ -247,6 +232,14 @@ async function main(): Promise<number> {
   console.log(`\n## Failover drill (${report.generated_at})\n\n${table}\n\nReport: ${reportPath}`);
   const failed = rows.some((row) => row[1] === "FAIL");
   return failed ? 1 : 0;
+}
+
+/** Runs one scenario under the load, stops the load, and reports the result (its exit code). */
+async function runAlone<T>(context: DrillContext, scenario: (context: DrillContext) => Promise<T>, report: (result: T) => number): Promise<number> {
+  const result = await scenario(context);
+  await context.writer.stop();
+  await context.observer.stop();
+  return report(result);
 }
 
 /** The flaky WAN's settings from the environment, or what is wrong with them. */
